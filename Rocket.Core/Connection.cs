@@ -1,0 +1,305 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using RocketOwin.Internal;
+
+namespace RocketOwin;
+
+/// <summary>
+/// One client connection: a socket, or a TLS stream over it, with the addresses and facts a handler may
+/// want (Rocket's Connection). Reading and writing go through <see cref="RequestContext.RequestBody"/> and
+/// <see cref="Response"/>; the connection itself is the engine's.
+/// </summary>
+/// <remarks>
+/// A connection outlives its requests: between them it waits in the connection monitor and holds no
+/// buffers. It is served by at most one thread at a time.
+/// </remarks>
+public sealed class Connection
+{
+    private static long s_nextId;
+    private readonly Action _onReadable;
+    private ValueTask<int> _pendingWait;
+    private int _state;
+
+    internal Connection(Socket socket, Listener listener)
+    {
+        Socket = socket;
+        Listener = listener;
+        Id = Interlocked.Increment(ref s_nextId);
+        CreatedAt = DateTimeOffset.UtcNow;
+        RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        IsSecure = listener.IsSecure;
+        _onReadable = OnReadable;
+    }
+
+    /// <summary>A number unique within the process, for logs and correlation.</summary>
+    public long Id { get; }
+
+    /// <summary>When the connection was accepted.</summary>
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>The client's address and port.</summary>
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>The server's address and port this connection arrived on.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>True on an HTTPS interface.</summary>
+    public bool IsSecure { get; }
+
+    /// <summary>The client's certificate when TLS client authentication supplied one; otherwise null.</summary>
+    public X509Certificate2? ClientCertificate => Tls?.RemoteCertificate as X509Certificate2;
+
+    /// <summary>The negotiated TLS protocol, or null on plain HTTP.</summary>
+    public System.Security.Authentication.SslProtocols? TlsProtocol => Tls?.SslProtocol;
+
+    internal Socket Socket { get; }
+
+    internal Listener Listener { get; }
+
+    internal SslStream? Tls { get; set; }
+
+    /// <summary>The per-request state while a request is in progress or bytes are buffered; null while idle.</summary>
+    internal HttpExchange? Exchange { get; set; }
+
+    /// <summary>Slot in the connection table (for the monitor's sweep and for Stop).</summary>
+    internal int Slot { get; set; } = -1;
+
+    /// <summary>Stopwatch ticks when the connection last went idle.</summary>
+    internal long IdleSince { get; private set; }
+
+    /// <summary>Stopwatch ticks when the current request's first byte arrived (or the connection was accepted), 0 when no request is being read.</summary>
+    internal long HeadStartedAt { get; set; }
+
+    /// <summary>True when the last readiness check found data (or EOF) waiting, so one receive will not block.</summary>
+    internal bool KnownReadable { get; set; }
+
+    internal bool IsClosed => Volatile.Read(ref _state) == ConnectionState.Closed;
+
+    internal bool IsIdle => Volatile.Read(ref _state) == ConnectionState.Idle;
+
+    /// <summary>
+    /// Hands the connection to the monitor until bytes arrive. Returns true when bytes (or EOF) are
+    /// already there: the caller keeps the connection and goes on serving it. Returns false when the
+    /// monitor now owns it: the caller must not touch it again.
+    /// </summary>
+    internal bool WaitForData()
+    {
+        IdleSince = System.Diagnostics.Stopwatch.GetTimestamp();
+        Volatile.Write(ref _state, ConnectionState.Idle);
+        ValueTask<int> wait;
+#pragma warning disable CA2012 // Consumed exactly once: at once when complete, else in OnReadable.
+        try
+        {
+            // A zero-byte read completes when the socket is readable without taking a buffer (Kestrel does the same).
+            wait = Tls is null
+                ? Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None)
+                : Tls.ReadAsync(Memory<byte>.Empty);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            Volatile.Write(ref _state, ConnectionState.Active);
+            KnownReadable = true; // the next receive reports the failure
+            return true;
+        }
+#pragma warning restore CA2012
+
+        if (wait.IsCompleted)
+        {
+            Consume(wait);
+            if (Interlocked.CompareExchange(ref _state, ConnectionState.Active, ConnectionState.Idle) != ConnectionState.Idle)
+            {
+                return false; // the monitor closed it meanwhile
+            }
+
+            KnownReadable = true;
+            return true;
+        }
+
+        _pendingWait = wait;
+        wait.GetAwaiter().UnsafeOnCompleted(_onReadable);
+        return false;
+    }
+
+    /// <summary>
+    /// Called by the monitor and by Stop: closes an idle connection if it is still idle, first sending
+    /// <paramref name="beforeClose"/> when the socket can take it at once. False when a worker got it first.
+    /// </summary>
+    internal bool TryCloseIdle(byte[]? beforeClose)
+    {
+        if (Interlocked.CompareExchange(ref _state, ConnectionState.Closed, ConnectionState.Idle) != ConnectionState.Idle)
+        {
+            return false;
+        }
+
+        if (beforeClose is not null && Tls is null)
+        {
+            try
+            {
+                // Never block the monitor on a client that does not read.
+                Socket.Blocking = false;
+                Socket.Send(beforeClose, SocketFlags.None, out _);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        CloseTransport(abort: false);
+        return true;
+    }
+
+    /// <summary>Blocking receive into <paramref name="buffer"/>: bytes read, or 0 at end of stream.</summary>
+    /// <exception cref="IOException">The client reset the connection.</exception>
+    /// <exception cref="TimeoutException">Nothing arrived within the I/O timeout.</exception>
+    internal int Receive(Span<byte> buffer)
+    {
+        KnownReadable = false;
+        if (Tls is not null)
+        {
+            try
+            {
+                return Tls.Read(buffer);
+            }
+            catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut })
+            {
+                throw new TimeoutException("receive timed out", e);
+            }
+        }
+
+        var n = Socket.Receive(buffer, SocketFlags.None, out var error);
+        return error switch
+        {
+            SocketError.Success => n,
+            SocketError.TimedOut or SocketError.WouldBlock => throw new TimeoutException("receive timed out"),
+            _ => throw new IOException($"receive failed: {error}", new SocketException((int)error)),
+        };
+    }
+
+    internal async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        KnownReadable = false;
+        try
+        {
+            return Tls is not null
+                ? await Tls.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)
+                : await Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"receive failed: {e.SocketErrorCode}", e);
+        }
+    }
+
+    /// <summary>Blocking send of every byte.</summary>
+    /// <exception cref="IOException">The client went away or the send timed out.</exception>
+    internal void Send(ReadOnlySpan<byte> data)
+    {
+        if (Tls is not null)
+        {
+            Tls.Write(data);
+            return;
+        }
+
+        while (!data.IsEmpty)
+        {
+            var n = Socket.Send(data, SocketFlags.None, out var error);
+            if (error != SocketError.Success)
+            {
+                throw new IOException($"send failed: {error}", new SocketException((int)error));
+            }
+
+            data = data[n..];
+        }
+    }
+
+    internal async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (Tls is not null)
+            {
+                await Tls.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            while (!data.IsEmpty)
+            {
+                var n = await Socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                data = data[n..];
+            }
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"send failed: {e.SocketErrorCode}", e);
+        }
+    }
+
+    /// <summary>Closes the connection. With <paramref name="abort"/> the client sees a reset, never a clean end that could pass for a complete response.</summary>
+    internal void Close(bool abort)
+    {
+        if (Interlocked.Exchange(ref _state, ConnectionState.Closed) == ConnectionState.Closed)
+        {
+            return;
+        }
+
+        CloseTransport(abort);
+    }
+
+    internal void MarkActive() => Volatile.Write(ref _state, ConnectionState.Active);
+
+    private void CloseTransport(bool abort)
+    {
+        try
+        {
+            if (abort)
+            {
+                Socket.LingerState = new LingerOption(true, 0);
+            }
+            else if (Socket.Connected)
+            {
+                Socket.Shutdown(SocketShutdown.Send);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone: closing is all that is left.
+        }
+
+        Tls?.Dispose();
+        Socket.Dispose();
+        Listener.Server.OnConnectionClosed(this);
+    }
+
+    private void OnReadable()
+    {
+        Consume(_pendingWait);
+        _pendingWait = default;
+        if (Interlocked.CompareExchange(ref _state, ConnectionState.Active, ConnectionState.Idle) == ConnectionState.Idle)
+        {
+            KnownReadable = true;
+            Listener.Server.ActiveQueue.Enqueue(this);
+        }
+    }
+
+    private static void Consume(ValueTask<int> wait)
+    {
+        try
+        {
+            // GetResult releases the socket's reusable operation object; errors show up on the next receive.
+            wait.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+    }
+
+    private static class ConnectionState
+    {
+        public const int Active = 0;
+        public const int Idle = 1;
+        public const int Closed = 2;
+    }
+}

@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace RocketOwin.Internal;
+
+/// <summary>
+/// The state of a connection while it is being served: its input buffer, the request head being parsed,
+/// the body reader, the response and its output buffer. Rented from the server's pool when a connection
+/// becomes active and returned when it goes idle with nothing buffered, so idle connections hold no buffers.
+/// </summary>
+internal sealed class HttpExchange
+{
+    private const int InitialInputSize = 4096;
+    private static readonly byte[] ContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray();
+
+    private byte[] _input = new byte[InitialInputSize];
+    private int _inStart;
+    private int _inEnd;
+
+    public HttpExchange(ServerCore server)
+    {
+        Server = server;
+        Limits = server.Limits;
+        Body = new RequestBodyStream(this);
+        Response = new Response(this, Limits.ResponseBufferSize);
+        Output = new OutputBuffer(this, Limits.ResponseBufferSize + 1024);
+        Context = new RequestContext(this);
+    }
+
+    public ServerCore Server { get; }
+
+    public ServerLimits Limits { get; }
+
+    public Connection Connection { get; private set; } = null!;
+
+    public RequestHead Request { get; } = new();
+
+    public RequestBodyStream Body { get; }
+
+    public Response Response { get; }
+
+    public OutputBuffer Output { get; }
+
+    public RequestContext Context { get; }
+
+    public long RequestStart { get; private set; }
+
+    public int BufferedInput => _inEnd - _inStart;
+
+    public ReadOnlySpan<byte> BufferedSpan => _input.AsSpan(_inStart, _inEnd - _inStart);
+
+    /// <summary>False once the server is stopping or the connection must close after this response.</summary>
+    public bool KeepAliveAllowed { get; set; }
+
+    public void Attach(Connection connection)
+    {
+        Connection = connection;
+        _inStart = _inEnd = 0;
+    }
+
+    public void Detach()
+    {
+        Connection = null!;
+        _inStart = _inEnd = 0;
+        Output.Discard();
+    }
+
+    public void Consume(int count)
+    {
+        _inStart += count;
+        if (_inStart == _inEnd)
+        {
+            _inStart = _inEnd = 0;
+        }
+    }
+
+    /// <summary>
+    /// Serves requests from this connection until it has no complete request buffered and no bytes known
+    /// to be waiting. Returns what the caller should do next.
+    /// </summary>
+    public TurnResult RunTurn(ref int served)
+    {
+        while (true)
+        {
+            int headLength;
+            try
+            {
+                headLength = ReadHead();
+            }
+            catch (BadRequestException e)
+            {
+                Worker.RejectRequest(this, e);
+                return TurnResult.Closed;
+            }
+            catch (Exception e) when (e is IOException or TimeoutException or SocketException or ObjectDisposedException)
+            {
+                RocketLog.Main.Debug("Connection {0} from {1} ended while reading a request: {2}", Connection.Id, Connection.RemoteEndPoint, e.Message);
+                Connection.Close(abort: true);
+                return TurnResult.Closed;
+            }
+
+            if (headLength == 0)
+            {
+                return TurnResult.Idle;
+            }
+
+            if (headLength < 0)
+            {
+                Connection.Close(abort: false);
+                return TurnResult.Closed;
+            }
+
+            if (served++ >= Limits.MaxRequestsPerTurn)
+            {
+                // Fairness: the head is parsed again by the next worker; let other connections have a turn first.
+                Connection.KnownReadable = true;
+                Server.ActiveQueue.Enqueue(Connection);
+                return TurnResult.Handed;
+            }
+
+            Consume(headLength);
+            var result = Server.Worker.ServeRequest(this);
+            if (result != TurnResult.Continue)
+            {
+                return result;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Returns the length of a complete head at the start of the buffer (validated, with framing applied);
+    /// 0 when the bytes are not all there and none are known to be waiting; -1 at end of stream.
+    /// </summary>
+    private int ReadHead()
+    {
+        while (true)
+        {
+            if (_inEnd > _inStart)
+            {
+                var length = RequestParser.TryParse(BufferedSpan, Request, Limits);
+                if (length > 0)
+                {
+                    Connection.HeadStartedAt = 0;
+                    RequestStart = Stopwatch.GetTimestamp();
+                    RequestFraming.Apply(Request, Limits);
+                    return length;
+                }
+
+                if (Connection.HeadStartedAt != 0
+                    && Stopwatch.GetElapsedTime(Connection.HeadStartedAt) > Limits.RequestHeadersTimeout)
+                {
+                    throw new BadRequestException(RequestRejectionReason.RequestHeadersTimeout);
+                }
+            }
+
+            if (!Connection.KnownReadable)
+            {
+                return 0;
+            }
+
+            MakeRoom(Limits.MaxRequestLineLength + Limits.MaxRequestHeadersTotalSize + 4);
+            var wasEmpty = _inEnd == _inStart;
+            var n = Connection.Receive(_input.AsSpan(_inEnd));
+            if (n == 0)
+            {
+                return -1;
+            }
+
+            if (wasEmpty && Connection.HeadStartedAt == 0)
+            {
+                Connection.HeadStartedAt = Stopwatch.GetTimestamp();
+            }
+
+            _inEnd += n;
+
+            // A receive that filled the free space may have left more behind; otherwise the zero-byte wait finds out.
+            Connection.KnownReadable = _inEnd == _input.Length;
+        }
+    }
+
+    /// <summary>Receives more body bytes into the buffer (blocking, bounded by the I/O timeout).</summary>
+    /// <exception cref="BadRequestException">End of stream before the body ended, or the client stalled.</exception>
+    public void ReceiveMore()
+    {
+        MakeRoom(InitialInputSize);
+        int n;
+        try
+        {
+            n = Connection.Receive(_input.AsSpan(_inEnd));
+        }
+        catch (TimeoutException)
+        {
+            throw new BadRequestException(RequestRejectionReason.RequestBodyTimeout);
+        }
+
+        if (n == 0)
+        {
+            throw new BadRequestException(RequestRejectionReason.UnexpectedEndOfRequestBody);
+        }
+
+        _inEnd += n;
+    }
+
+    public int ReceiveDirect(Span<byte> destination)
+    {
+        int n;
+        try
+        {
+            n = Connection.Receive(destination);
+        }
+        catch (TimeoutException)
+        {
+            throw new BadRequestException(RequestRejectionReason.RequestBodyTimeout);
+        }
+
+        return n == 0 ? throw new BadRequestException(RequestRejectionReason.UnexpectedEndOfRequestBody) : n;
+    }
+
+    public async ValueTask ReceiveMoreAsync(CancellationToken cancellationToken)
+    {
+        MakeRoom(InitialInputSize);
+        int n;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(Limits.IOTimeout);
+            try
+            {
+                n = await Connection.ReceiveAsync(_input.AsMemory(_inEnd), timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new BadRequestException(RequestRejectionReason.RequestBodyTimeout);
+            }
+        }
+
+        if (n == 0)
+        {
+            throw new BadRequestException(RequestRejectionReason.UnexpectedEndOfRequestBody);
+        }
+
+        _inEnd += n;
+    }
+
+    /// <summary>Sends <c>100 Continue</c> (after any pipelined responses still buffered).</summary>
+    public void SendContinue()
+    {
+        if (Response.HasStarted)
+        {
+            return;
+        }
+
+        Output.Write(ContinueResponse);
+        Output.Flush();
+    }
+
+    /// <summary>Begins a request whose head has been consumed from the buffer.</summary>
+    public void BeginRequest()
+    {
+        Response.Reset();
+        Context.ResetForNextRequest();
+        Body.Begin(Request);
+        KeepAliveAllowed = !Server.IsStopping;
+    }
+
+    /// <summary>Makes at least <paramref name="free"/> bytes free at the end of the buffer, compacting or growing it.</summary>
+    private void MakeRoom(int free)
+    {
+        if (_input.Length - _inEnd >= Math.Min(free, InitialInputSize))
+        {
+            return;
+        }
+
+        var buffered = _inEnd - _inStart;
+        if (_inStart > 0 && _input.Length - buffered >= Math.Min(free, InitialInputSize))
+        {
+            Buffer.BlockCopy(_input, _inStart, _input, 0, buffered);
+        }
+        else
+        {
+            var grown = new byte[Math.Max(_input.Length * 2, buffered + Math.Min(free, InitialInputSize))];
+            Buffer.BlockCopy(_input, _inStart, grown, 0, buffered);
+            _input = grown;
+        }
+
+        _inStart = 0;
+        _inEnd = buffered;
+    }
+}
+
+/// <summary>What a worker thread does with a connection after serving part of it.</summary>
+internal enum TurnResult
+{
+    /// <summary>Keep serving: the next request may already be buffered.</summary>
+    Continue,
+
+    /// <summary>Nothing more to serve now: hand it to the monitor.</summary>
+    Idle,
+
+    /// <summary>Someone else owns it now (an async handler's continuation, or the active queue).</summary>
+    Handed,
+
+    /// <summary>Closed.</summary>
+    Closed,
+}

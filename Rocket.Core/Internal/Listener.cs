@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using NLog;
+
+namespace RocketOwin.Internal;
+
+/// <summary>
+/// One listening socket (Rocket's Listener): a dedicated thread accepts and hands each connection to the
+/// monitor. TLS handshakes run asynchronously off this thread, so a silent TLS client never stalls accepting.
+/// </summary>
+internal sealed class Listener
+{
+    private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Listener");
+    private static readonly byte[] PlainHttpOnTlsPort =
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 47\r\nConnection: close\r\n\r\nThis port speaks HTTPS; plain HTTP was refused.\n"u8.ToArray();
+
+    private readonly ListenInterface _interface;
+    private Socket? _socket;
+    private X509Certificate2? _certificate;
+    private Thread? _thread;
+
+    public Listener(ServerCore server, ListenInterface listenInterface)
+    {
+        Server = server;
+        _interface = listenInterface;
+    }
+
+    public ServerCore Server { get; }
+
+    public bool IsSecure => _interface.IsSecure;
+
+    public IPEndPoint? BoundEndPoint { get; private set; }
+
+    public override string ToString()
+        => BoundEndPoint is null ? _interface.ToString()
+            : (BoundEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{BoundEndPoint.Address}]:{BoundEndPoint.Port}" : BoundEndPoint.ToString())
+              + (IsSecure ? " (https)" : string.Empty);
+
+    /// <summary>Loads the certificate and binds; every failure names the interface and the cause.</summary>
+    public void Bind(int? backlog)
+    {
+        if (IsSecure)
+        {
+            _certificate = LoadCertificate(_interface);
+        }
+
+        var socket = new Socket(_interface.IPAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (_interface.IPAddress.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(new IPEndPoint(_interface.IPAddress, _interface.Port));
+            socket.Listen(backlog ?? int.MaxValue); // int.MaxValue: the OS clamps to its maximum (somaxconn)
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            var why = e.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => "the port is already in use",
+                SocketError.AddressNotAvailable => "the address is not one of this machine's",
+                SocketError.AccessDenied => "permission denied (ports below 1024 need privileges)",
+                _ => e.Message,
+            };
+            throw new InvalidOperationException($"interfaces: cannot listen on {_interface.Address}:{_interface.Port}: {why}.", e);
+        }
+
+        _socket = socket;
+        BoundEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    public void Start()
+    {
+        _thread = new Thread(AcceptLoop) { IsBackground = true, Name = $"Rocket listener {this}" };
+        _thread.Start();
+    }
+
+    public void Stop()
+    {
+        try
+        {
+            _socket?.Dispose();
+        }
+        catch (SocketException)
+        {
+        }
+
+        _thread?.Join(TimeSpan.FromSeconds(5));
+    }
+
+    private static X509Certificate2 LoadCertificate(ListenInterface i)
+    {
+        foreach (var (option, path) in new[] { ("key file", i.KeyFile!), ("certificate file", i.CertificateFile!) })
+        {
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"interfaces: {option} '{path}' for {i.Address}:{i.Port} does not exist.", path);
+            }
+        }
+
+        try
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(i.CertificateFile!, i.KeyFile);
+
+            // Re-import as PKCS#12 so the private key is usable by SslStream on every platform.
+            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new InvalidOperationException(
+                $"interfaces: cannot load key file '{i.KeyFile}' with certificate file '{i.CertificateFile}' for {i.Address}:{i.Port}: {e.Message}", e);
+        }
+    }
+
+    private void AcceptLoop()
+    {
+        var socket = _socket!;
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = socket.Accept();
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // Typically EMFILE: out of file descriptors. Back off briefly instead of spinning.
+                Log.Error("Accept on {0} failed: {1} ({2}).", this, e.Message, e.SocketErrorCode);
+                Thread.Sleep(10);
+                continue;
+            }
+
+            try
+            {
+                Admit(client);
+            }
+            catch (Exception e)
+            {
+                Log.Debug(e, "Could not admit a connection on {0}.", this);
+                client.Dispose();
+            }
+        }
+    }
+
+    private void Admit(Socket client)
+    {
+        if (Server.IsStopping)
+        {
+            client.Dispose();
+            return;
+        }
+
+        client.NoDelay = true;
+        var ioTimeoutMs = (int)Math.Min(int.MaxValue, Server.Limits.IOTimeout.TotalMilliseconds);
+        client.ReceiveTimeout = ioTimeoutMs;
+        client.SendTimeout = ioTimeoutMs;
+        var connection = new Connection(client, this) { HeadStartedAt = Stopwatch.GetTimestamp() };
+        Server.Table.Add(connection);
+        if (IsSecure)
+        {
+            _ = HandshakeAsync(connection);
+        }
+        else if (connection.WaitForData())
+        {
+            Server.ActiveQueue.Enqueue(connection);
+        }
+    }
+
+    private async Task HandshakeAsync(Connection connection)
+    {
+        using var timeout = new CancellationTokenSource(Server.Limits.TlsHandshakeTimeout);
+        try
+        {
+            // A TLS ClientHello starts with 0x16 (handshake record). Anything else is plain HTTP or noise.
+            var first = new byte[1];
+            var n = await connection.Socket.ReceiveAsync(first, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+            if (n == 0)
+            {
+                connection.Close(abort: false);
+                return;
+            }
+
+            if (first[0] != 0x16)
+            {
+                await connection.Socket.SendAsync(PlainHttpOnTlsPort, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                connection.Close(abort: false);
+                return;
+            }
+
+            var tls = new SslStream(new NetworkStream(connection.Socket, ownsSocket: false), leaveInnerStreamOpen: false);
+            connection.Tls = tls;
+            await tls.AuthenticateAsServerAsync(
+                new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = _certificate,
+                    ClientCertificateRequired = Server.RequestClientCertificate,
+                    RemoteCertificateValidationCallback = (_, _, _, _) => true,
+                    EnabledSslProtocols = SslProtocols.None, // the OS's defaults: TLS 1.2 and 1.3
+                    ApplicationProtocols = [SslApplicationProtocol.Http11],
+                },
+                timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or AuthenticationException or OperationCanceledException or ObjectDisposedException)
+        {
+            Log.Debug("TLS handshake with {0} on {1} failed: {2}", connection.RemoteEndPoint, this, e.Message);
+            connection.Close(abort: true);
+            return;
+        }
+
+        connection.HeadStartedAt = Stopwatch.GetTimestamp();
+        if (connection.WaitForData())
+        {
+            Server.ActiveQueue.Enqueue(connection);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using NLog;
+using NLog.Config;
+using NLog.Targets;
+
+namespace RocketOwin.Internal;
+
+/// <summary>
+/// Rocket's logger names: <c>Rocket</c> (everything), <c>Rocket.Requests</c> (one INFO line a request) and
+/// <c>Rocket.Errors</c> with children per part. A user's nlog.config (or configuration set in code) takes
+/// over; without one, everything from Info up goes to the console.
+/// </summary>
+internal static class RocketLog
+{
+    private static readonly Lock Gate = new();
+
+    public static Logger Main { get; } = LogManager.GetLogger("Rocket");
+
+    public static Logger Requests { get; } = LogManager.GetLogger("Rocket.Requests");
+
+    public static Logger Errors { get; } = LogManager.GetLogger("Rocket.Errors");
+
+    /// <summary>Installs the console default when nothing configured NLog.</summary>
+    public static void EnsureConfigured()
+    {
+        lock (Gate)
+        {
+            // Reading Configuration loads nlog.config when there is one.
+            if (LogManager.Configuration is not null)
+            {
+                return;
+            }
+
+            var config = new LoggingConfiguration();
+            var console = new ConsoleTarget("console")
+            {
+                Layout = "${longdate} ${level:uppercase=true:padding=-5} ${logger} ${message}${onexception:inner= ${exception:format=tostring}}",
+            };
+            config.AddRule(LogLevel.Info, LogLevel.Fatal, console, "Rocket*");
+            LogManager.Configuration = config;
+        }
+    }
+}

@@ -1,0 +1,173 @@
+namespace RocketOwin.Internal;
+
+/// <summary>
+/// The request body as a read-only stream: bytes already buffered behind the head first, then the socket;
+/// framed by Content-Length or chunked coding. The first read sends <c>100 Continue</c> when the client
+/// asked for it (RFC 9110 §10.1.1).
+/// </summary>
+internal sealed class RequestBodyStream : Stream
+{
+    private readonly HttpExchange _exchange;
+    private ChunkedDecoder _chunked;
+    private bool _isChunked;
+    private long _remaining;
+    private bool _started;
+
+    public RequestBodyStream(HttpExchange exchange) => _exchange = exchange;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException("The request body is a stream of unknown length; see RequestHead.ContentLength.");
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    /// <summary>True once the whole body has been read (or there was none).</summary>
+    public bool IsComplete => _isChunked ? _chunked.IsDone : _remaining == 0;
+
+    /// <summary>True when the handler has started reading (so 100 Continue has been sent if asked for).</summary>
+    public bool HasStarted => _started;
+
+    public void Begin(RequestHead head)
+    {
+        _isChunked = head.IsChunked;
+        _chunked.Reset();
+        _remaining = head.IsChunked ? -1 : head.ContentLength ?? 0;
+        _started = false;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty || IsComplete)
+        {
+            return 0;
+        }
+
+        Start();
+        while (true)
+        {
+            var n = TryReadBuffered(buffer);
+            if (n > 0 || IsComplete)
+            {
+                return n;
+            }
+
+            if (!_isChunked && _exchange.BufferedInput == 0 && buffer.Length >= 4096)
+            {
+                // Large reads go straight from the socket into the caller's buffer.
+                n = _exchange.ReceiveDirect(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
+                _remaining -= n;
+                return n;
+            }
+
+            _exchange.ReceiveMore();
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty || IsComplete)
+        {
+            return 0;
+        }
+
+        Start();
+        while (true)
+        {
+            var n = TryReadBuffered(buffer.Span);
+            if (n > 0 || IsComplete)
+            {
+                return n;
+            }
+
+            await _exchange.ReceiveMoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads and discards up to <paramref name="limit"/> bytes of what the handler left; true when the body ended within it.</summary>
+    public bool TryDrain(long limit)
+    {
+        if (IsComplete)
+        {
+            return true;
+        }
+
+        if (!_started && _exchange.Request.ExpectsContinue)
+        {
+            // The client is waiting for 100 Continue and has not sent the body: nothing to drain, but the connection cannot be reused safely.
+            return false;
+        }
+
+        Span<byte> scratch = stackalloc byte[4096];
+        long drained = 0;
+        while (!IsComplete)
+        {
+            var n = Read(scratch);
+            drained += n;
+            if (drained > limit)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("The request body is read-only.");
+
+    private void Start()
+    {
+        if (_started)
+        {
+            return;
+        }
+
+        _started = true;
+        if (_exchange.Request.ExpectsContinue)
+        {
+            _exchange.SendContinue();
+        }
+    }
+
+    private int TryReadBuffered(Span<byte> buffer)
+    {
+        var input = _exchange.BufferedSpan;
+        if (_isChunked)
+        {
+            var n = _chunked.Decode(input, buffer, _exchange.Limits.MaxRequestBodySize, _exchange.Limits.MaxRequestHeadersTotalSize, out var consumed);
+            _exchange.Consume(consumed);
+            return n;
+        }
+
+        if (input.IsEmpty)
+        {
+            return 0;
+        }
+
+        var count = (int)Math.Min(Math.Min(input.Length, buffer.Length), _remaining);
+        input[..count].CopyTo(buffer);
+        _exchange.Consume(count);
+        _remaining -= count;
+        return count;
+    }
+}

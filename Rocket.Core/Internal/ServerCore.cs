@@ -1,0 +1,175 @@
+using System.Diagnostics;
+
+namespace RocketOwin.Internal;
+
+/// <summary>The running engine behind one <see cref="Rocket"/>: queue, pool, monitor, listeners and the connection table.</summary>
+internal sealed class ServerCore
+{
+    private readonly Stack<HttpExchange> _exchangePool = new();
+    private readonly Lock _poolLock = new();
+    private readonly int _maxPooledExchanges;
+    private int _inFlight;
+
+    public ServerCore(Worker worker, string methodName, AppInfo appInfo, ServerLimits limits, int minThreads, int maxThreads, TimeSpan keepAliveTimeout)
+    {
+        Worker = worker;
+        MethodName = methodName;
+        AppInfo = appInfo;
+        Limits = limits;
+        Pool = new WorkerThreadPool(ActiveQueue, Serve, minThreads, maxThreads, limits.ThreadIdleTimeout);
+        Monitor = new ConnectionMonitor(Table, keepAliveTimeout, limits.RequestHeadersTimeout, TimeSpan.FromSeconds(1));
+        _maxPooledExchanges = Math.Max(64, minThreads * 4);
+    }
+
+    public Worker Worker { get; }
+
+    public string MethodName { get; }
+
+    public AppInfo AppInfo { get; }
+
+    public ServerLimits Limits { get; }
+
+    public ActiveQueue ActiveQueue { get; } = new();
+
+    public ConnectionTable Table { get; } = new();
+
+    public WorkerThreadPool Pool { get; }
+
+    public ConnectionMonitor Monitor { get; }
+
+    public List<Listener> Listeners { get; } = [];
+
+    public bool IsStopping { get; private set; }
+
+    public bool RequestClientCertificate { get; init; }
+
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public void RequestStarted() => Interlocked.Increment(ref _inFlight);
+
+    public void RequestFinished() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>Worker-thread entry: serve the connection until it goes idle, is handed on, or closes.</summary>
+    public void Serve(Connection connection)
+    {
+        var served = 0;
+        try
+        {
+            while (true)
+            {
+                if (connection.IsClosed)
+                {
+                    return;
+                }
+
+                var exchange = connection.Exchange;
+                if (exchange is null)
+                {
+                    exchange = RentExchange();
+                    exchange.Attach(connection);
+                    connection.Exchange = exchange;
+                }
+
+                connection.MarkActive();
+                var result = exchange.RunTurn(ref served);
+                if (result == TurnResult.Closed)
+                {
+                    ReleaseExchange(connection);
+                }
+
+                if (result != TurnResult.Idle)
+                {
+                    return;
+                }
+
+                if (IsStopping)
+                {
+                    connection.Close(abort: false);
+                    return;
+                }
+
+                if (exchange.BufferedInput == 0)
+                {
+                    // Idle connections hold no buffers: the exchange goes back to the pool.
+                    connection.Exchange = null;
+                    ReturnExchange(exchange);
+                }
+
+                if (!connection.WaitForData())
+                {
+                    return; // the monitor owns it now
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            RocketLog.Errors.Error(e, "Serving connection {0} from {1} failed unexpectedly; closed.", connection.Id, connection.RemoteEndPoint);
+            connection.Close(abort: true);
+        }
+    }
+
+    public void OnConnectionClosed(Connection connection) => Table.Remove(connection);
+
+    /// <summary>Returns a closed connection's exchange to the pool; only the thread that served its last request may call this.</summary>
+    public void ReleaseExchange(Connection connection)
+    {
+        var exchange = connection.Exchange;
+        if (exchange is not null)
+        {
+            connection.Exchange = null;
+            ReturnExchange(exchange);
+        }
+    }
+
+    /// <summary>Closes idle connections now; lets requests in flight finish within the shutdown timeout; then closes the rest.</summary>
+    public void Drain()
+    {
+        IsStopping = true;
+        Table.ForEach(0, static (c, _) => c.TryCloseIdle(beforeClose: null));
+        var deadline = Stopwatch.GetTimestamp() + (long)(Limits.ShutdownTimeout.TotalSeconds * Stopwatch.Frequency);
+        var spin = new SpinWait();
+        while (InFlight > 0 && Stopwatch.GetTimestamp() < deadline)
+        {
+            // Requests in flight finish on their own threads; poll gently until they do.
+            spin.SpinOnce(sleep1Threshold: 1);
+            Thread.Sleep(5);
+        }
+
+        if (InFlight > 0)
+        {
+            RocketLog.Main.Warn("{0} request(s) still running after the shutdown timeout ({1}); their connections are being closed.", InFlight, Limits.ShutdownTimeout);
+        }
+
+        Table.ForEach(0, static (c, _) =>
+        {
+            c.Exchange?.Context.Abort();
+            c.Close(abort: true);
+        });
+    }
+
+    private HttpExchange RentExchange()
+    {
+        lock (_poolLock)
+        {
+            if (_exchangePool.Count > 0)
+            {
+                return _exchangePool.Pop();
+            }
+        }
+
+        return new HttpExchange(this);
+    }
+
+    private void ReturnExchange(HttpExchange exchange)
+    {
+        exchange.Detach();
+        lock (_poolLock)
+        {
+            if (_exchangePool.Count < _maxPooledExchanges)
+            {
+                _exchangePool.Push(exchange);
+            }
+        }
+    }
+}

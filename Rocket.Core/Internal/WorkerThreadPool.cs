@@ -1,0 +1,201 @@
+using NLog;
+
+namespace RocketOwin.Internal;
+
+/// <summary>
+/// Rocket's ThreadPool: between minThreads and maxThreads dedicated threads taking connections from the
+/// active queue. It grows when a connection is queued and no thread is idle; a thread above minThreads
+/// that stays idle for <see cref="ServerLimits.ThreadIdleTimeout"/> exits, so the pool shrinks back slowly.
+/// </summary>
+internal sealed class WorkerThreadPool
+{
+    private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.ThreadPool");
+    private readonly ActiveQueue _queue;
+    private readonly Action<Connection> _serve;
+    private readonly int _min;
+    private readonly int _max;
+    private readonly TimeSpan _idleTimeout;
+    private readonly List<Thread> _threads = [];
+    private int _count;
+    private int _idle;
+    private int _busy;
+    private long _started;
+    private volatile bool _stopping;
+
+    public WorkerThreadPool(ActiveQueue queue, Action<Connection> serve, int minThreads, int maxThreads, TimeSpan idleTimeout)
+    {
+        _queue = queue;
+        _serve = serve;
+        _min = minThreads;
+        _max = maxThreads;
+        _idleTimeout = idleTimeout;
+        queue.Enqueued = OnEnqueued;
+    }
+
+    /// <summary>Worker threads alive now.</summary>
+    public int ThreadCount => Volatile.Read(ref _count);
+
+    /// <summary>Worker threads waiting for a connection.</summary>
+    public int IdleCount => Volatile.Read(ref _idle);
+
+    /// <summary>Worker threads serving a connection.</summary>
+    public int BusyCount => Volatile.Read(ref _busy);
+
+    /// <summary>Threads started since the pool began (growth events, including replacements).</summary>
+    public long ThreadsStarted => Interlocked.Read(ref _started);
+
+    public void Start()
+    {
+        for (var i = 0; i < _min; i++)
+        {
+            StartThread();
+        }
+    }
+
+    /// <summary>Signals every thread to finish its current connection and exit, then waits for them.</summary>
+    public void Stop(TimeSpan wait)
+    {
+        _stopping = true;
+        Thread[] threads;
+        lock (_threads)
+        {
+            threads = [.. _threads];
+        }
+
+        _queue.Wake(threads.Length);
+        var deadline = DateTime.UtcNow + wait;
+        foreach (var t in threads)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (!t.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero))
+            {
+                Log.Warn("Worker thread {0} did not finish within the shutdown timeout.", t.Name);
+            }
+        }
+    }
+
+    private void OnEnqueued()
+    {
+        if (_stopping || Volatile.Read(ref _idle) > 0 || _queue.Count == 0)
+        {
+            return;
+        }
+
+        if (_max > 0 && Volatile.Read(ref _count) >= _max)
+        {
+            return;
+        }
+
+        StartThread();
+    }
+
+    private void StartThread()
+    {
+        var n = Interlocked.Increment(ref _count);
+        if (_max > 0 && n > _max)
+        {
+            Interlocked.Decrement(ref _count);
+            return;
+        }
+
+        var thread = new Thread(Run) { IsBackground = true, Name = $"Rocket worker {Interlocked.Increment(ref _started)}" };
+        lock (_threads)
+        {
+            _threads.Add(thread);
+        }
+
+        thread.Start();
+    }
+
+    private void Run()
+    {
+        var exit = LoopExit.Failed;
+        try
+        {
+            exit = Loop();
+        }
+        catch (Exception e)
+        {
+            // Serve catches everything per connection; reaching here is a bug. Log it and replace the thread.
+            Log.Fatal(e, "Worker thread {0} failed; starting a replacement.", Thread.CurrentThread.Name);
+        }
+        finally
+        {
+            lock (_threads)
+            {
+                _threads.Remove(Thread.CurrentThread);
+            }
+
+            if (exit != LoopExit.Retired)
+            {
+                Interlocked.Decrement(ref _count);
+            }
+
+            if (exit == LoopExit.Failed && !_stopping)
+            {
+                StartThread();
+            }
+        }
+    }
+
+    private enum LoopExit
+    {
+        Failed,
+        Stopped,
+        Retired,
+    }
+
+    private LoopExit Loop()
+    {
+        while (!_stopping)
+        {
+            Interlocked.Increment(ref _idle);
+            var connection = _queue.Take(_idleTimeout);
+            Interlocked.Decrement(ref _idle);
+            if (connection is null)
+            {
+                if (_stopping)
+                {
+                    return LoopExit.Stopped;
+                }
+
+                if (_queue.Count == 0 && TryRetire())
+                {
+                    return LoopExit.Retired;
+                }
+
+                continue;
+            }
+
+            Interlocked.Increment(ref _busy);
+            try
+            {
+                _serve(connection);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _busy);
+            }
+        }
+
+        return LoopExit.Stopped;
+    }
+
+    /// <summary>Takes this thread out of the count if that leaves at least minThreads; the caller then exits.</summary>
+    private bool TryRetire()
+    {
+        while (true)
+        {
+            var count = Volatile.Read(ref _count);
+            if (count <= _min)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _count, count - 1, count) == count)
+            {
+                return true;
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using RocketOwin.Internal;
+
+namespace RocketOwin;
+
+/// <summary>
+/// The server, as in Rocket: <c>new Rocket(("127.0.0.1", 8080), "owin", appInfo).Start()</c>.
+/// Listens on one or more interfaces and serves every request with the worker of the named method.
+/// </summary>
+/// <remarks>
+/// <see cref="Start"/> and <see cref="Stop"/> may be called from any thread; <see cref="Stop"/> is safe to
+/// call twice. A Rocket instance runs once: start a new one after stopping.
+/// </remarks>
+public sealed class Rocket : IDisposable
+{
+    private readonly List<ListenInterface> _interfaces;
+    private readonly int _minThreads;
+    private readonly int _maxThreads;
+    private readonly int? _queueSize;
+    private readonly TimeSpan _timeout;
+    private readonly bool _handleSignals;
+    private readonly ManualResetEventSlim _stopped = new(false);
+    private readonly Lock _lifecycle = new();
+    private readonly List<PosixSignalRegistration> _signals = [];
+    private ServerCore? _core;
+    private Worker? _worker;
+    private int _state;
+
+    /// <summary>Creates a server on one interface. See the list overload for the parameters.</summary>
+    public Rocket(ListenInterface interfaces, string method, AppInfo? appInfo = null, int minThreads = 10, int maxThreads = 0, int? queueSize = null, int timeout = 600, bool handleSignals = true, ServerLimits? limits = null)
+        : this([interfaces ?? throw new ArgumentNullException(nameof(interfaces))], method, appInfo, minThreads, maxThreads, queueSize, timeout, handleSignals, limits)
+    {
+    }
+
+    /// <summary>Creates a server (Rocket's constructor). Nothing listens until <see cref="Start"/>.</summary>
+    /// <param name="interfaces">Where to listen: <c>[("0.0.0.0", 80), ("0.0.0.0", 443, "key.pem", "cert.pem")]</c>.</param>
+    /// <param name="method">The method name, e.g. <c>owin</c>, <c>static</c>, <c>proxy</c> (case-insensitive); resolved at Start.</param>
+    /// <param name="appInfo">The method's settings.</param>
+    /// <param name="minThreads">Worker threads always running; at least 1. Default 10 (Rocket's).</param>
+    /// <param name="maxThreads">Most worker threads; 0 for no limit (default), else at least <paramref name="minThreads"/>.</param>
+    /// <param name="queueSize">The listen backlog; null for the operating system's maximum.</param>
+    /// <param name="timeout">Seconds an idle keep-alive connection may wait for its next request. Default 600 (Rocket's).</param>
+    /// <param name="handleSignals">Stop on SIGTERM, SIGHUP and Ctrl-C. Default true.</param>
+    /// <param name="limits">Size limits and timeouts; null for the defaults.</param>
+    /// <exception cref="ArgumentException">A parameter is out of range; the message names it and its value.</exception>
+    public Rocket(IEnumerable<ListenInterface> interfaces, string method, AppInfo? appInfo = null, int minThreads = 10, int maxThreads = 0, int? queueSize = null, int timeout = 600, bool handleSignals = true, ServerLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(interfaces);
+        _interfaces = interfaces.ToList();
+        if (_interfaces.Count == 0)
+        {
+            throw new ArgumentException("interfaces: at least one interface is needed.", nameof(interfaces));
+        }
+
+        if (string.IsNullOrWhiteSpace(method))
+        {
+            throw new ArgumentException("method: a method name is needed (e.g. \"owin\", \"static\", \"proxy\").", nameof(method));
+        }
+
+        if (minThreads < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(minThreads), minThreads, $"minThreads must be at least 1 (got {minThreads}).");
+        }
+
+        if (maxThreads < 0 || (maxThreads > 0 && maxThreads < minThreads))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, $"maxThreads must be 0 (no limit) or at least minThreads ({minThreads}); got maxThreads {maxThreads}.");
+        }
+
+        if (queueSize is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(queueSize), queueSize, $"queueSize must be at least 1, or null for the OS maximum (got {queueSize}).");
+        }
+
+        if (timeout < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, $"timeout must be 0 or more seconds (got {timeout}).");
+        }
+
+        Method = method;
+        AppInfo = appInfo ?? new AppInfo();
+        Limits = limits ?? new ServerLimits();
+        _minThreads = minThreads;
+        _maxThreads = maxThreads;
+        _queueSize = queueSize;
+        _timeout = TimeSpan.FromSeconds(timeout);
+        _handleSignals = handleSignals;
+    }
+
+    /// <summary>The method name this server serves.</summary>
+    public string Method { get; }
+
+    /// <summary>The method's settings.</summary>
+    public AppInfo AppInfo { get; }
+
+    /// <summary>Limits and timeouts (change before Start).</summary>
+    public ServerLimits Limits { get; }
+
+    /// <summary>Ask TLS clients for a certificate (optional for them; see <see cref="Connection.ClientCertificate"/>). Default false.</summary>
+    public bool RequestClientCertificate { get; set; }
+
+    /// <summary>The addresses actually listened on, in interface order (ports chosen by the OS filled in). Empty before Start.</summary>
+    public IReadOnlyList<IPEndPoint> BoundEndPoints => _core?.Listeners.Select(l => l.BoundEndPoint!).ToList() ?? [];
+
+    /// <summary>True between a successful Start and Stop.</summary>
+    public bool IsRunning => Volatile.Read(ref _state) == 1;
+
+    /// <summary>Worker threads alive now.</summary>
+    public int ThreadCount => _core?.Pool.ThreadCount ?? 0;
+
+    /// <summary>Worker threads waiting for work now.</summary>
+    public int IdleThreadCount => _core?.Pool.IdleCount ?? 0;
+
+    /// <summary>Worker threads serving a connection now.</summary>
+    public int BusyThreadCount => _core?.Pool.BusyCount ?? 0;
+
+    /// <summary>Open client connections.</summary>
+    public int ConnectionCount => _core?.Table.Count ?? 0;
+
+    /// <summary>Connections waiting in the active queue for a worker thread.</summary>
+    public int QueuedConnectionCount => _core?.ActiveQueue.Count ?? 0;
+
+    /// <summary>Registers a method in code (the plugin folder is searched after these).</summary>
+    public static void RegisterMethod(string name, Func<Worker> factory) => MethodRegistry.Register(name, factory);
+
+    /// <summary>Removes a method registered with <see cref="RegisterMethod"/>.</summary>
+    public static bool UnregisterMethod(string name) => MethodRegistry.Unregister(name);
+
+    /// <summary>
+    /// Starts serving. With <paramref name="background"/> false (Rocket's default) this blocks until Ctrl-C,
+    /// SIGTERM, SIGHUP (when handling signals) or <see cref="Stop"/>; with true it returns once listening.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The method is unknown, a port is in use, a certificate cannot be loaded, or the server was already started; nothing is left listening.</exception>
+    /// <exception cref="ArgumentException">The method's worker refused its appInfo.</exception>
+    public void Start(bool background = false)
+    {
+        lock (_lifecycle)
+        {
+            if (_state != 0)
+            {
+                throw new InvalidOperationException("This Rocket has already been started; create a new one to start again.");
+            }
+
+            RocketLog.EnsureConfigured();
+            var worker = MethodRegistry.Create(Method);
+            var core = new ServerCore(worker, Method, AppInfo, Limits, _minThreads, _maxThreads, _timeout == TimeSpan.Zero ? TimeSpan.FromDays(3650) : _timeout)
+            {
+                RequestClientCertificate = RequestClientCertificate,
+            };
+            worker.Attach(core);
+            worker.RunInitialize();
+            try
+            {
+                foreach (var i in _interfaces)
+                {
+                    var listener = new Listener(core, i);
+                    listener.Bind(_queueSize);
+                    core.Listeners.Add(listener);
+                }
+            }
+            catch
+            {
+                foreach (var l in core.Listeners)
+                {
+                    l.Stop();
+                }
+
+                core.Monitor.Dispose();
+                worker.RunShutdown();
+                throw;
+            }
+
+            _worker = worker;
+            _core = core;
+            core.Pool.Start();
+            foreach (var l in core.Listeners)
+            {
+                l.Start();
+            }
+
+            if (_handleSignals)
+            {
+                foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
+                {
+                    _signals.Add(PosixSignalRegistration.Create(signal, OnSignal));
+                }
+            }
+
+            _state = 1;
+            RocketLog.Main.Info("Listening on {0} (method {1}, {2}..{3} threads).", string.Join(", ", core.Listeners), Method, _minThreads, _maxThreads == 0 ? "unlimited" : _maxThreads);
+        }
+
+        if (!background)
+        {
+            _stopped.Wait();
+        }
+    }
+
+    /// <summary>
+    /// Stops: no new connections, idle ones closed, requests in flight allowed to finish within
+    /// <see cref="ServerLimits.ShutdownTimeout"/>, then every connection and thread ended. Safe to call twice.
+    /// </summary>
+    public void Stop()
+    {
+        lock (_lifecycle)
+        {
+            if (_state != 1)
+            {
+                return;
+            }
+
+            _state = 2;
+            var core = _core!;
+            foreach (var s in _signals)
+            {
+                s.Dispose();
+            }
+
+            _signals.Clear();
+            RocketLog.Main.Info("Stopping: closing listeners, letting {0} request(s) in flight finish.", core.InFlight);
+            foreach (var l in core.Listeners)
+            {
+                l.Stop();
+            }
+
+            core.Drain();
+            core.Pool.Stop(TimeSpan.FromSeconds(5));
+            core.Monitor.Dispose();
+            try
+            {
+                _worker!.RunShutdown();
+            }
+            catch (Exception e)
+            {
+                RocketLog.Errors.Error(e, "The {0} worker failed while shutting down.", Method);
+            }
+
+            RocketLog.Main.Info("Stopped.");
+        }
+
+        _stopped.Set();
+    }
+
+    /// <summary>Stops the server (see <see cref="Stop"/>).</summary>
+    public void Dispose()
+    {
+        Stop();
+        _stopped.Set();
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        // Handle it ourselves: the process ends when Start returns, after a clean stop.
+        context.Cancel = true;
+        RocketLog.Main.Info("Received {0}; stopping.", context.Signal);
+        ThreadPool.UnsafeQueueUserWorkItem(_ => Stop(), null);
+    }
+}

@@ -1,0 +1,122 @@
+namespace RocketOwin;
+
+/// <summary>
+/// Every size limit and timeout the engine enforces, in one place. Setters validate: a bad value throws
+/// <see cref="ArgumentOutOfRangeException"/> naming the option and the value.
+/// </summary>
+/// <remarks>Read by the engine when the server starts; change it before <see cref="Rocket.Start"/>.</remarks>
+public sealed class ServerLimits
+{
+    private int _maxRequestLineLength = 8 * 1024;
+    private int _maxRequestHeadersTotalSize = 32 * 1024;
+    private int _maxRequestHeaderCount = 100;
+    private long? _maxRequestBodySize = 30_000_000;
+    private long _maxUnreadBodyToDrain = 64 * 1024;
+    private int _maxRequestsPerTurn = 64;
+    private int _responseBufferSize = 16 * 1024;
+    private TimeSpan _requestHeadersTimeout = TimeSpan.FromSeconds(30);
+    private TimeSpan _ioTimeout = TimeSpan.FromSeconds(60);
+    private TimeSpan _tlsHandshakeTimeout = TimeSpan.FromSeconds(10);
+    private TimeSpan _shutdownTimeout = TimeSpan.FromSeconds(30);
+    private TimeSpan _threadIdleTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest request line in bytes, CRLF excluded. Default 8,192 (nginx's large_client_header_buffers and Kestrel's MaxRequestLineSize). Longer: 414.</summary>
+    public int MaxRequestLineLength
+    {
+        get => _maxRequestLineLength;
+        set => _maxRequestLineLength = Check(value, 64, 1024 * 1024, nameof(MaxRequestLineLength));
+    }
+
+    /// <summary>Largest header section in bytes (all field lines and their CRLFs). Default 32,768 (Kestrel's MaxRequestHeadersTotalSize). Larger: 431.</summary>
+    public int MaxRequestHeadersTotalSize
+    {
+        get => _maxRequestHeadersTotalSize;
+        set => _maxRequestHeadersTotalSize = Check(value, 256, 16 * 1024 * 1024, nameof(MaxRequestHeadersTotalSize));
+    }
+
+    /// <summary>Most header fields in one request. Default 100 (Kestrel's MaxRequestHeaderCount). More: 431.</summary>
+    public int MaxRequestHeaderCount
+    {
+        get => _maxRequestHeaderCount;
+        set => _maxRequestHeaderCount = Check(value, 1, 100_000, nameof(MaxRequestHeaderCount));
+    }
+
+    /// <summary>Largest request body in bytes, or null for no limit. Default 30,000,000 (Kestrel's MaxRequestBodySize). Larger: 413.</summary>
+    public long? MaxRequestBodySize
+    {
+        get => _maxRequestBodySize;
+        set => _maxRequestBodySize = value is null ? null : Check(value.Value, 0, long.MaxValue, nameof(MaxRequestBodySize));
+    }
+
+    /// <summary>
+    /// How much of a body the handler left unread is read and discarded to keep the connection alive.
+    /// Default 65,536 bytes; past that the connection is closed after the response.
+    /// </summary>
+    public long MaxUnreadBodyToDrain
+    {
+        get => _maxUnreadBodyToDrain;
+        set => _maxUnreadBodyToDrain = Check(value, 0, long.MaxValue, nameof(MaxUnreadBodyToDrain));
+    }
+
+    /// <summary>Most requests served from one connection before a worker moves on to others (fairness). Default 64 (measured on the prototype).</summary>
+    public int MaxRequestsPerTurn
+    {
+        get => _maxRequestsPerTurn;
+        set => _maxRequestsPerTurn = Check(value, 1, 1_000_000, nameof(MaxRequestsPerTurn));
+    }
+
+    /// <summary>
+    /// Bytes of response body held before headers are sent. A response that completes within it gets a
+    /// Content-Length; a longer one without a declared length is chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
+    /// Default 16,384 (Kestrel's output pipe pauses at 64 KiB; nginx's output_buffers are 32 KiB).
+    /// </summary>
+    public int ResponseBufferSize
+    {
+        get => _responseBufferSize;
+        set => _responseBufferSize = Check(value, 512, 16 * 1024 * 1024, nameof(ResponseBufferSize));
+    }
+
+    /// <summary>Time from a request's first byte to the end of its header section. Default 30 s (Kestrel's RequestHeadersTimeout; nginx's client_header_timeout is 60 s). Slower: 408 and close.</summary>
+    public TimeSpan RequestHeadersTimeout
+    {
+        get => _requestHeadersTimeout;
+        set => _requestHeadersTimeout = Check(value, nameof(RequestHeadersTimeout));
+    }
+
+    /// <summary>Longest wait for one read of a request body or one write of a response. Default 60 s (nginx's client_body_timeout and send_timeout).</summary>
+    public TimeSpan IOTimeout
+    {
+        get => _ioTimeout;
+        set => _ioTimeout = Check(value, nameof(IOTimeout));
+    }
+
+    /// <summary>Longest TLS handshake. Default 10 s (Kestrel's HandshakeTimeout).</summary>
+    public TimeSpan TlsHandshakeTimeout
+    {
+        get => _tlsHandshakeTimeout;
+        set => _tlsHandshakeTimeout = Check(value, nameof(TlsHandshakeTimeout));
+    }
+
+    /// <summary>How long <see cref="Rocket.Stop"/> lets requests in flight finish before closing their connections. Default 30 s (.NET's HostOptions.ShutdownTimeout).</summary>
+    public TimeSpan ShutdownTimeout
+    {
+        get => _shutdownTimeout;
+        set => _shutdownTimeout = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(ShutdownTimeout), value, $"ShutdownTimeout must not be negative (got {value}).");
+    }
+
+    /// <summary>How long a worker thread above minThreads may sit idle before it exits (the pool shrinking back). Default 10 s.</summary>
+    public TimeSpan ThreadIdleTimeout
+    {
+        get => _threadIdleTimeout;
+        set => _threadIdleTimeout = Check(value, nameof(ThreadIdleTimeout));
+    }
+
+    private static int Check(int value, int min, int max, string name)
+        => value >= min && value <= max ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be from {min} to {max} (got {value}).");
+
+    private static long Check(long value, long min, long max, string name)
+        => value >= min && value <= max ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be from {min} to {max} (got {value}).");
+
+    private static TimeSpan Check(TimeSpan value, string name)
+        => value > TimeSpan.Zero && value <= TimeSpan.FromDays(1) ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be more than 0 and at most 1 day (got {value}).");
+}

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using RocketOwin.Internal;
+
+namespace RocketOwin;
+
+/// <summary>
+/// The class to inherit from to add a request-handling method (Rocket's Worker). The base class owns the
+/// connection loop: it parses the request line and headers, enforces the limits, frames the body
+/// (Content-Length, chunked, 100-continue), keeps connections alive, answers pipelined requests in order,
+/// writes Date and Server, and turns failures into responses. A subclass answers one request in
+/// <see cref="HandleAsync"/>.
+/// </summary>
+/// <remarks>
+/// <para>One instance serves a whole server: <see cref="HandleAsync"/> runs on many threads at once, once
+/// per request, possibly many times per connection, so keep per-request state in locals.</para>
+/// <para>A handler that completes synchronously is served on a Rocket worker thread with no allocation
+/// beyond its own. A handler that awaits frees the worker thread at once; its request finishes on the
+/// continuation, and the connection then goes back to the active queue.</para>
+/// <para>Declare a worker for the plugin loader with <see cref="RocketMethodAttribute"/>, or register it
+/// with <see cref="Rocket.RegisterMethod"/>.</para>
+/// </remarks>
+public abstract class Worker
+{
+    private ServerCore? _server;
+
+    /// <summary>The server's <c>appInfo</c>. Available from <see cref="Initialize"/> on.</summary>
+    protected AppInfo AppInfo => _server?.AppInfo ?? throw new InvalidOperationException("The worker is not attached to a server yet.");
+
+    /// <summary>The server's limits. Available from <see cref="Initialize"/> on.</summary>
+    protected ServerLimits Limits => _server?.Limits ?? throw new InvalidOperationException("The worker is not attached to a server yet.");
+
+    /// <summary>The name the method was started by (e.g. <c>static</c>).</summary>
+    protected string MethodName => _server?.MethodName ?? string.Empty;
+
+    /// <summary>
+    /// Called once when the server starts, before it listens: read and validate <see cref="AppInfo"/> here.
+    /// Throw <see cref="ArgumentException"/> with a message naming the key and the value for bad settings;
+    /// the server then fails to start with that message.
+    /// </summary>
+    protected virtual void Initialize()
+    {
+    }
+
+    /// <summary>Answers one request.</summary>
+    /// <param name="context">The request, its body and the response. Valid until the returned task completes.</param>
+    /// <returns>A task that completes when the response is fully written. An exception before anything was sent
+    /// becomes a 500 (or the <see cref="BadRequestException"/>'s status); after, the connection is aborted.</returns>
+    protected abstract ValueTask HandleAsync(RequestContext context);
+
+    /// <summary>Called once when the server has stopped; release what <see cref="Initialize"/> acquired.</summary>
+    protected virtual void Shutdown()
+    {
+    }
+
+    internal void RunInitialize() => Initialize();
+
+    internal void RunShutdown() => Shutdown();
+
+    internal void Attach(ServerCore server) => _server = server;
+
+    /// <summary>Runs one request whose head has been parsed; the only place handler failures become responses.</summary>
+    internal TurnResult ServeRequest(HttpExchange exchange)
+    {
+        exchange.BeginRequest();
+        var server = exchange.Server;
+        server.RequestStarted();
+        ValueTask pending;
+        try
+        {
+            pending = HandleAsync(exchange.Context);
+        }
+        catch (Exception e)
+        {
+            pending = ValueTask.FromException(e);
+        }
+
+        if (!pending.IsCompleted)
+        {
+            _ = FinishAsync(exchange, pending);
+            return TurnResult.Handed;
+        }
+
+        Exception? failure = null;
+        try
+        {
+            pending.GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        return Finish(exchange, failure);
+    }
+
+    /// <summary>Answers a request the parser refused, then closes the connection (its framing can no longer be trusted).</summary>
+    internal static void RejectRequest(HttpExchange exchange, BadRequestException e)
+    {
+        var server = exchange.Server;
+        RocketLog.Main.Debug("Rejected a request from {0}: {1}", exchange.Connection.RemoteEndPoint, e.Message);
+        if (e.Reason == RequestRejectionReason.UnsupportedHttpVersion || exchange.Request.Method.Length == 0)
+        {
+            exchange.Request.Version = HttpVersion.Http11;
+        }
+
+        exchange.BeginRequest();
+        exchange.KeepAliveAllowed = false;
+        WriteErrorResponse(exchange, e.StatusCode);
+        LogRequest(exchange, e.StatusCode);
+        try
+        {
+            exchange.Output.Flush();
+        }
+        catch (IOException)
+        {
+        }
+
+        exchange.Connection.Close(abort: false);
+    }
+
+    private static async Task FinishAsync(HttpExchange exchange, ValueTask pending)
+    {
+        Exception? failure = null;
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        var connection = exchange.Connection;
+        if (Finish(exchange, failure) == TurnResult.Continue)
+        {
+            connection.KnownReadable = exchange.BufferedInput > 0;
+            exchange.Server.ActiveQueue.Enqueue(connection);
+        }
+        else
+        {
+            exchange.Server.ReleaseExchange(connection);
+        }
+    }
+
+    private static TurnResult Finish(HttpExchange exchange, Exception? failure)
+    {
+        var server = exchange.Server;
+        var connection = exchange.Connection;
+        var response = exchange.Response;
+        try
+        {
+            if (failure is null)
+            {
+                try
+                {
+                    response.Complete();
+                }
+                catch (InvalidOperationException e)
+                {
+                    failure = e;
+                }
+            }
+
+            if (failure is not null)
+            {
+                if (IsClientGone(failure))
+                {
+                    RocketLog.Main.Debug("Client {0} went away during {1} {2}: {3}", connection.RemoteEndPoint, exchange.Request.Method, exchange.Request.Target, failure.Message);
+                    exchange.Context.Abort();
+                    connection.Close(abort: true);
+                    return TurnResult.Closed;
+                }
+
+                if (response.HasStarted)
+                {
+                    // Headers are out: a status can no longer change. Abort so the client never takes a truncated body for a whole one.
+                    RocketLog.Errors.Error(failure, "{0} {1} from {2} failed after the response started; connection aborted.", exchange.Request.Method, exchange.Request.Target, connection.RemoteEndPoint);
+                    LogRequest(exchange, response.StatusCode);
+                    exchange.Context.Abort();
+                    connection.Close(abort: true);
+                    return TurnResult.Closed;
+                }
+
+                var status = failure is BadRequestException bad ? bad.StatusCode : 500;
+                if (status == 500)
+                {
+                    RocketLog.Errors.Error(failure, "{0} {1} from {2} failed; answered 500.", exchange.Request.Method, exchange.Request.Target, connection.RemoteEndPoint);
+                }
+                else
+                {
+                    RocketLog.Main.Debug("{0} {1} from {2}: {3}", exchange.Request.Method, exchange.Request.Target, connection.RemoteEndPoint, failure.Message);
+                }
+
+                // After a failure the rest of the request body is in an unknown state: answer and close.
+                exchange.KeepAliveAllowed = false;
+                WriteErrorResponse(exchange, status);
+            }
+
+            var keepAlive = response.KeepAlive;
+            if (keepAlive && !exchange.Body.IsComplete && !exchange.Body.TryDrain(exchange.Limits.MaxUnreadBodyToDrain))
+            {
+                keepAlive = false;
+            }
+
+            LogRequest(exchange, response.StatusCode);
+
+            // Pipelined requests already buffered get their responses batched into one send.
+            if (!keepAlive || exchange.BufferedInput == 0 || exchange.Output.Count >= exchange.Limits.ResponseBufferSize)
+            {
+                exchange.Output.Flush();
+            }
+
+            if (!keepAlive)
+            {
+                connection.Close(abort: false);
+                return TurnResult.Closed;
+            }
+
+            return TurnResult.Continue;
+        }
+        catch (Exception e) when (IsClientGone(e) || e is BadRequestException)
+        {
+            RocketLog.Main.Debug("Client {0} went away while finishing {1} {2}: {3}", connection.RemoteEndPoint, exchange.Request.Method, exchange.Request.Target, e.Message);
+            exchange.Context.Abort();
+            connection.Close(abort: true);
+            return TurnResult.Closed;
+        }
+        catch (Exception e)
+        {
+            RocketLog.Errors.Error(e, "Finishing {0} {1} failed; connection aborted.", exchange.Request.Method, exchange.Request.Target);
+            exchange.Context.Abort();
+            connection.Close(abort: true);
+            return TurnResult.Closed;
+        }
+        finally
+        {
+            server.RequestFinished();
+        }
+    }
+
+    private static void WriteErrorResponse(HttpExchange exchange, int status)
+    {
+        var response = exchange.Response;
+        response.Reset();
+        response.StatusCode = status;
+        response.Headers.Set("Content-Length", "0");
+        response.Complete();
+    }
+
+    private static bool IsClientGone(Exception e)
+        => e is IOException or SocketException or ObjectDisposedException or OperationCanceledException
+           || (e is AggregateException { InnerExceptions: [var inner] } && IsClientGone(inner));
+
+    private static void LogRequest(HttpExchange exchange, int status)
+    {
+        var log = RocketLog.Requests;
+        if (!log.IsInfoEnabled)
+        {
+            return;
+        }
+
+        var request = exchange.Request;
+        var ms = Stopwatch.GetElapsedTime(exchange.RequestStart).TotalMilliseconds;
+
+        // Rocket's format: 127.0.0.1 - "GET / HTTP/1.1" - 200 14, then the duration.
+        log.Info(
+            "{0} - \"{1} {2} {3}\" - {4} {5} {6:0.###} ms",
+            exchange.Connection.RemoteEndPoint.Address,
+            request.Method,
+            request.Target,
+            request.Protocol,
+            status,
+            exchange.Response.BodyBytesWritten,
+            ms);
+    }
+}

@@ -1,0 +1,34 @@
+using System.Text;
+
+namespace RocketOwin.Tests.Support;
+
+/// <summary>A worker from a lambda: the fixture apps (Echo, Throws, Slow, Huge) are one-liners over this.</summary>
+public sealed class LambdaWorker(Func<RequestContext, ValueTask> handler) : Worker
+{
+    protected override ValueTask HandleAsync(RequestContext context) => handler(context);
+}
+
+public static class Apps
+{
+    public static readonly byte[] HelloBytes = "Hello, World!"u8.ToArray();
+
+    public static LambdaWorker Hello() => new(c =>
+    {
+        c.Response.Headers.ContentType = "text/plain";
+        c.Response.Write(HelloBytes);
+        return ValueTask.CompletedTask;
+    });
+
+    public static LambdaWorker Echo() => new(async c =>
+    {
+        var ms = new MemoryStream();
+        await c.RequestBody.CopyToAsync(ms);
+        c.Response.Write(ms.ToArray());
+    });
+
+    public static LambdaWorker Target() => new(c =>
+    {
+        c.Response.Write(Encoding.UTF8.GetBytes($"{c.Request.Method} {c.Request.Path} {c.Request.QueryString}"));
+        return ValueTask.CompletedTask;
+    });
+}
