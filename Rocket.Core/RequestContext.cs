@@ -9,8 +9,10 @@ namespace RocketOwin;
 /// </remarks>
 public sealed class RequestContext
 {
+    private static readonly byte[] PeekBuffer = new byte[1];
     private readonly HttpExchange _exchange;
     private CancellationTokenSource? _aborted;
+    private CancellationTokenSource? _stopWatching;
 
     internal RequestContext(HttpExchange exchange) => _exchange = exchange;
 
@@ -36,6 +38,61 @@ public sealed class RequestContext
     /// <summary>Stopwatch timestamp of the request's arrival (when its head was parsed).</summary>
     public long StartTimestamp => _exchange.RequestStart;
 
+    /// <summary>True once <see cref="UpgradeAsync"/> switched the connection to another protocol.</summary>
+    public bool IsUpgraded => _exchange.Upgraded;
+
+    /// <summary>
+    /// Switches protocols: sends the response head with status 101 (set the Upgrade and Connection headers
+    /// first) and returns the raw connection as a duplex stream. Bytes the client sent after the request head
+    /// are the first bytes read. The connection closes when the handler completes.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The response has started, or the request did not ask to upgrade.</exception>
+    public async ValueTask<Stream> UpgradeAsync(CancellationToken cancellationToken = default)
+    {
+        var response = _exchange.Response;
+        response.ThrowIfStarted();
+        if (!_exchange.Request.IsUpgradeRequest)
+        {
+            throw new InvalidOperationException("The request did not ask to upgrade (it needs Connection: upgrade and an Upgrade field, on HTTP/1.1).");
+        }
+
+        if (response.StatusCode != 101)
+        {
+            response.StatusCode = 101;
+        }
+
+        _exchange.Upgraded = true;
+        await response.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return new UpgradedStream(_exchange);
+    }
+
+    /// <summary>
+    /// While an asynchronous handler runs with the request body fully read, watch the socket so that
+    /// <see cref="RequestAborted"/> fires when the client closes (a peek: nothing is consumed).
+    /// </summary>
+    internal void StartDisconnectWatch()
+    {
+        if (_aborted is null || _exchange.Upgraded)
+        {
+            return;
+        }
+
+        _stopWatching ??= new CancellationTokenSource();
+        _ = WatchAsync(_exchange.Connection.Socket, _stopWatching.Token);
+    }
+
+    internal void StopDisconnectWatch()
+    {
+        if (_stopWatching is null)
+        {
+            return;
+        }
+
+        _stopWatching.Cancel();
+        _stopWatching.Dispose();
+        _stopWatching = null;
+    }
+
     internal void Abort()
     {
         try
@@ -45,6 +102,30 @@ public sealed class RequestContext
         catch (AggregateException)
         {
             // A callback registered by the application threw; aborting goes on regardless.
+        }
+    }
+
+    private async Task WatchAsync(System.Net.Sockets.Socket socket, CancellationToken stop)
+    {
+        try
+        {
+            var n = await socket.ReceiveAsync(PeekBuffer, System.Net.Sockets.SocketFlags.Peek, stop).ConfigureAwait(false);
+            if (n == 0)
+            {
+                Abort();
+            }
+
+            // n > 0: the client sent more (a pipelined request); it is still there.
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            Abort();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 

@@ -77,6 +77,11 @@ public abstract class Worker
 
         if (!pending.IsCompleted)
         {
+            if (exchange.Body.IsComplete)
+            {
+                exchange.Context.StartDisconnectWatch();
+            }
+
             _ = FinishAsync(exchange, pending);
             return TurnResult.Handed;
         }
@@ -148,8 +153,21 @@ public abstract class Worker
         var server = exchange.Server;
         var connection = exchange.Connection;
         var response = exchange.Response;
+        exchange.Context.StopDisconnectWatch();
         try
         {
+            if (exchange.Upgraded)
+            {
+                if (failure is not null && !IsClientGone(failure))
+                {
+                    RocketLog.Errors.Error(failure, "Upgraded connection {0} from {1} failed.", connection.Id, connection.RemoteEndPoint);
+                }
+
+                LogRequest(exchange, 101);
+                connection.Close(abort: failure is not null);
+                return TurnResult.Closed;
+            }
+
             if (failure is null)
             {
                 try

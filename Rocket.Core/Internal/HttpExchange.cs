@@ -49,6 +49,9 @@ internal sealed class HttpExchange
 
     public ReadOnlySpan<byte> BufferedSpan => _input.AsSpan(_inStart, _inEnd - _inStart);
 
+    /// <summary>True after the handler switched protocols; the connection closes when it completes.</summary>
+    public bool Upgraded { get; set; }
+
     /// <summary>False once the server is stopping or the connection must close after this response.</summary>
     public bool KeepAliveAllowed { get; set; }
 
@@ -259,6 +262,7 @@ internal sealed class HttpExchange
         Response.Reset();
         Context.ResetForNextRequest();
         Body.Begin(Request);
+        Upgraded = false;
         KeepAliveAllowed = !Server.IsStopping;
     }
 
