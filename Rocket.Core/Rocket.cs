@@ -121,6 +121,30 @@ public sealed class Rocket : IDisposable
     /// <summary>Connections waiting in the active queue for a worker thread.</summary>
     public int QueuedConnectionCount => _core?.ActiveQueue.Count ?? 0;
 
+    /// <summary>
+    /// The plugins folder searched for methods not registered in code or loaded in the process:
+    /// <c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>. Defaults to <see cref="DefaultPluginsDirectory"/>; change before Start.
+    /// </summary>
+    public string PluginsDirectory { get; set; } = DefaultPluginsDirectory;
+
+    /// <summary>
+    /// The environment variable <c>ROCKET_PLUGINS</c> when set, else <c>plugins/</c> next to the host executable
+    /// (<see cref="AppContext.BaseDirectory"/>).
+    /// </summary>
+    public static string DefaultPluginsDirectory
+        => Environment.GetEnvironmentVariable("ROCKET_PLUGINS") is { Length: > 0 } fromEnvironment
+            ? Path.GetFullPath(fromEnvironment)
+            : Path.Combine(AppContext.BaseDirectory, "plugins");
+
+    /// <summary>
+    /// Every method that could be served, with where it comes from: registered in code, declared by an assembly
+    /// loaded in the process, or found in <paramref name="pluginsDirectory"/>. For a plugin that cannot be used,
+    /// <c>Problem</c> says why (its <c>Name</c> is <c>?</c> when the plugin could not even be read).
+    /// </summary>
+    /// <param name="pluginsDirectory">The plugins folder to scan; null for <see cref="DefaultPluginsDirectory"/>.</param>
+    public static IReadOnlyList<(string Name, string Source, string? Problem)> ListMethods(string? pluginsDirectory = null)
+        => MethodRegistry.List(pluginsDirectory ?? DefaultPluginsDirectory);
+
     /// <summary>Registers a method in code (the plugin folder is searched after these).</summary>
     public static void RegisterMethod(string name, Func<Worker> factory) => MethodRegistry.Register(name, factory);
 
@@ -143,7 +167,7 @@ public sealed class Rocket : IDisposable
             }
 
             RocketLog.EnsureConfigured();
-            var worker = MethodRegistry.Create(Method);
+            var worker = MethodRegistry.Create(Method, PluginsDirectory);
             var core = new ServerCore(worker, Method, AppInfo, Limits, _minThreads, _maxThreads, _timeout == TimeSpan.Zero ? TimeSpan.FromDays(3650) : _timeout)
             {
                 RequestClientCertificate = RequestClientCertificate,

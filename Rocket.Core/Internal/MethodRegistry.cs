@@ -1,15 +1,19 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using System.Runtime.Loader;
+using NLog;
 
 namespace RocketOwin.Internal;
 
 /// <summary>
-/// Finds the worker for a method name: first methods registered in code, then methods declared with
-/// <see cref="RocketMethodAttribute"/> by assemblies already loaded in the process.
+/// Finds the worker for a method name, in this order: methods registered in code, methods declared with
+/// <see cref="RocketMethodAttribute"/> by assemblies already loaded in the process (an app that references a
+/// method assembly directly), then the plugins folder (<c>&lt;plugins&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>).
 /// </summary>
 internal static class MethodRegistry
 {
     private static readonly ConcurrentDictionary<string, Func<Worker>> Registered = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly Logger PluginErrors = LogManager.GetLogger("Rocket.Errors.Plugins");
 
     public static void Register(string name, Func<Worker> factory)
     {
@@ -20,21 +24,37 @@ internal static class MethodRegistry
 
     public static bool Unregister(string name) => Registered.TryRemove(name, out _);
 
-    /// <summary>Every method name known in this process, with where it came from.</summary>
-    public static IReadOnlyList<(string Name, string Source)> List()
+    /// <summary>Every method known in this process and the plugins folder, with where it came from and, for a broken one, why.</summary>
+    public static IReadOnlyList<(string Name, string Source, string? Problem)> List(string? pluginsDirectory)
     {
-        var result = Registered.Keys.Select(k => (k, "registered in code")).ToList();
+        var result = new List<(string Name, string Source, string? Problem)>();
+        result.AddRange(Registered.Keys.Order(StringComparer.OrdinalIgnoreCase).Select(k => (k, "registered in code", (string?)null)));
         foreach (var (name, attribute, assembly) in Declared())
         {
-            result.Add((name, $"{attribute.WorkerType.FullName} in {assembly.GetName().Name}"));
+            result.Add((name, $"{attribute.WorkerType?.FullName} in {Describe(assembly)} (loaded in the process)", null));
+        }
+
+        if (pluginsDirectory is not null)
+        {
+            var scan = PluginLoader.Scan(pluginsDirectory);
+            var duplicates = Duplicates(scan);
+            foreach (var m in scan.Methods)
+            {
+                result.Add((m.Name, $"{m.Attribute.WorkerType.FullName} in {m.File}", duplicates.TryGetValue(m.Name, out var d) ? d : null));
+            }
+
+            foreach (var p in scan.Problems)
+            {
+                result.Add((p.Methods.Count > 0 ? p.Methods[0] : "?", p.File, p.Message));
+            }
         }
 
         return result;
     }
 
     /// <summary>Creates the worker for <paramref name="name"/>.</summary>
-    /// <exception cref="InvalidOperationException">No method has that name, or its worker could not be created; the message says which and why.</exception>
-    public static Worker Create(string name)
+    /// <exception cref="InvalidOperationException">No method has that name, its plugin is broken, two plugins claim it, or its worker could not be created; the message says which, where and why.</exception>
+    public static Worker Create(string name, string? pluginsDirectory)
     {
         if (Registered.TryGetValue(name, out var factory))
         {
@@ -45,22 +65,79 @@ internal static class MethodRegistry
         {
             if (string.Equals(declared, name, StringComparison.OrdinalIgnoreCase))
             {
-                return Instantiate(attribute, assembly);
+                return Instantiate(attribute, Describe(assembly));
             }
         }
 
-        var known = List().Select(m => m.Name).Distinct(StringComparer.OrdinalIgnoreCase).Order().ToList();
-        throw new InvalidOperationException(
-            $"method: no worker serves '{name}'. Methods found: {(known.Count == 0 ? "none" : string.Join(", ", known))} "
-            + "(searched methods registered in code and assemblies loaded in this process).");
+        PluginScan? scan = pluginsDirectory is null ? null : PluginLoader.Scan(pluginsDirectory);
+        if (scan is not null)
+        {
+            var matches = scan.Methods.Where(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (Duplicates(scan).TryGetValue(name, out var duplicate))
+            {
+                throw new InvalidOperationException($"method '{name}': {duplicate}");
+            }
+
+            if (matches.Count > 0)
+            {
+                foreach (var p in scan.Problems)
+                {
+                    PluginErrors.Warn("Plugin {0} was not loaded: {1}", p.File, p.Message);
+                }
+
+                return Instantiate(matches[0].Attribute, matches[0].File);
+            }
+
+            var broken = scan.Problems.FirstOrDefault(p => p.Methods.Contains(name, StringComparer.OrdinalIgnoreCase));
+            if (broken is not null)
+            {
+                throw new InvalidOperationException($"method '{name}' in {broken.File}: {broken.Message}");
+            }
+        }
+
+        throw new InvalidOperationException(UnknownMessage(name, pluginsDirectory, scan));
     }
 
-    public static Worker Instantiate(RocketMethodAttribute attribute, Assembly assembly)
+    private static string UnknownMessage(string name, string? pluginsDirectory, PluginScan? scan)
     {
-        var location = string.IsNullOrEmpty(assembly.Location) ? assembly.GetName().Name : assembly.Location;
-        if (!typeof(Worker).IsAssignableFrom(attribute.WorkerType))
+        var known = List(null).Select(m => m.Name)
+            .Concat(scan?.Methods.Select(m => m.Name) ?? [])
+            .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        var searched = "methods registered in code, assemblies loaded in this process";
+        if (scan is not null)
         {
-            throw new InvalidOperationException($"method '{attribute.Name}' in {location}: {attribute.WorkerType.FullName} does not derive from {typeof(Worker).FullName}.");
+            searched += $", and the plugins folder {scan.Directory}{(scan.Exists ? string.Empty : " (which does not exist)")} for <Name>/<Name>.dll";
+        }
+        else if (pluginsDirectory is null)
+        {
+            searched += " (no plugins folder set)";
+        }
+
+        var message = $"method: no worker serves '{name}'. Searched {searched}. Methods found: {(known.Count == 0 ? "none" : string.Join(", ", known))}.";
+        if (scan is { Problems.Count: > 0 })
+        {
+            message += " Plugins that failed to load: " + string.Join("; ", scan.Problems.Select(p => $"{p.File}: {p.Message}"));
+        }
+
+        return message;
+    }
+
+    /// <summary>Method names claimed by more than one plugin file, with a message naming every file.</summary>
+    private static Dictionary<string, string> Duplicates(PluginScan scan)
+        => scan.Methods
+            .GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase)
+            .Select(g => (g.Key, Files: g.Select(m => m.File).Distinct(StringComparer.Ordinal).ToList()))
+            .Where(g => g.Files.Count > 1)
+            .ToDictionary(
+                g => g.Key,
+                g => $"claimed by more than one plugin: {string.Join(" and ", g.Files)}; remove all but one.",
+                StringComparer.OrdinalIgnoreCase);
+
+    private static Worker Instantiate(RocketMethodAttribute attribute, string location)
+    {
+        if (attribute.WorkerType is null || !typeof(Worker).IsAssignableFrom(attribute.WorkerType))
+        {
+            throw new InvalidOperationException($"method '{attribute.Name}' in {location}: {attribute.WorkerType?.FullName ?? "no type"} does not derive from {typeof(Worker).FullName}.");
         }
 
         try
@@ -69,19 +146,28 @@ internal static class MethodRegistry
         }
         catch (TargetInvocationException e)
         {
-            throw new InvalidOperationException($"method '{attribute.Name}' in {location}: the constructor of {attribute.WorkerType.FullName} threw: {e.InnerException?.Message}", e.InnerException ?? e);
+            var cause = e.InnerException ?? e;
+            throw new InvalidOperationException($"method '{attribute.Name}' in {location}: the constructor of {attribute.WorkerType.FullName} threw {cause.GetType().Name}: {cause.Message}", cause);
         }
         catch (MissingMethodException e)
         {
             throw new InvalidOperationException($"method '{attribute.Name}' in {location}: {attribute.WorkerType.FullName} has no public parameterless constructor.", e);
         }
+        catch (Exception e) when (e is TypeLoadException or FileNotFoundException or FileLoadException)
+        {
+            throw new InvalidOperationException($"method '{attribute.Name}' in {location}: {attribute.WorkerType.FullName} cannot be created: {e.Message}", e);
+        }
     }
 
+    private static string Describe(Assembly assembly)
+        => string.IsNullOrEmpty(assembly.Location) ? assembly.GetName().Name ?? assembly.FullName ?? "?" : assembly.Location;
+
+    /// <summary>Declarations of assemblies loaded in the process, leaving out plugins (those are found per plugins folder).</summary>
     private static IEnumerable<(string Name, RocketMethodAttribute Attribute, Assembly Assembly)> Declared()
     {
         foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
         {
-            if (assembly.IsDynamic)
+            if (assembly.IsDynamic || AssemblyLoadContext.GetLoadContext(assembly) is PluginLoadContext)
             {
                 continue;
             }
@@ -91,7 +177,7 @@ internal static class MethodRegistry
             {
                 attributes = assembly.GetCustomAttributes<RocketMethodAttribute>().ToArray();
             }
-            catch (Exception e) when (e is TypeLoadException or FileNotFoundException or BadImageFormatException)
+            catch (Exception e) when (e is TypeLoadException or FileNotFoundException or FileLoadException or BadImageFormatException)
             {
                 continue;
             }
