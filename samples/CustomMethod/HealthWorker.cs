@@ -15,7 +15,7 @@ namespace CustomMethod;
 public sealed class HealthWorker : Worker
 {
     private readonly long _startedAt = Stopwatch.GetTimestamp();
-    private readonly string _version = typeof(HealthWorker).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+    private readonly string _version = (typeof(HealthWorker).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown").Split('+')[0];
     private string _service = "rocket";
     private long _requests;
 
