@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace RocketOwin.Methods.Proxy.Internal;
+
+/// <summary>Turns the client's request into the upstream request: target, headers (hop-by-hop removed, forwarding fields added) and body.</summary>
+/// <remarks>Stateless apart from the options; called concurrently.</remarks>
+internal sealed class RequestBuilder(ProxyOptions options)
+{
+    private static readonly UriCreationOptions RawUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
+    private readonly string? _via = options.Via;
+
+    /// <summary>Builds the request for <paramref name="upstream"/>; <paramref name="path"/> is the raw path after path_base.</summary>
+    public HttpRequestMessage Build(RequestContext context, Upstream upstream, string path, RequestBodyContent? content)
+    {
+        var head = context.Request;
+        var query = head.QueryString;
+        var target = query.Length == 0
+            ? string.Concat(upstream.Origin, upstream.PathPrefix, path)
+            : string.Concat(upstream.Origin, upstream.PathPrefix, path, "?", query);
+
+        // The path goes out exactly as the client encoded it (no dot-segment or escape rewriting by Uri).
+        var request = new HttpRequestMessage(HttpMethod.Parse(head.Method), new Uri(target, RawUri))
+        {
+            Version = System.Net.HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = content,
+        };
+
+        CopyHeaders(context, request, content);
+        return request;
+    }
+
+    private void CopyHeaders(RequestContext context, HttpRequestMessage request, RequestBodyContent? content)
+    {
+        var head = context.Request;
+        var fields = head.Headers;
+        var headers = request.Headers;
+        HashSet<string>? named = null;
+        if (fields.Contains("Connection"))
+        {
+            named = HeaderRules.NamedInConnection(fields.GetValues("Connection"));
+        }
+
+        for (var i = 0; i < fields.Count; i++)
+        {
+            var name = fields.NameAt(i);
+            if (HeaderRules.IsHopByHop(name) || IsSetByProxy(name) || (named is not null && named.Contains(name)))
+            {
+                continue;
+            }
+
+            var value = fields.ValueAt(i);
+            if (!headers.TryAddWithoutValidation(name, value))
+            {
+                // Content-Type and the other content fields belong to the content; without a body there is nowhere to put them.
+                content?.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        if (head.IsUpgradeRequest && fields.TryGetValue("Upgrade", out var upgrade))
+        {
+            // The one hop-by-hop pair that must cross: the upstream decides whether to switch (RFC 9110 §7.8).
+            headers.TryAddWithoutValidation("Connection", "Upgrade");
+            headers.TryAddWithoutValidation("Upgrade", upgrade);
+        }
+
+        if (content is not null && head.ExpectsContinue)
+        {
+            // End to end: the upstream's 100 makes the handler read the body, and that first read sends the client's 100.
+            headers.ExpectContinue = true;
+        }
+
+        if (options.PreserveHost && head.Host.Length > 0)
+        {
+            headers.TryAddWithoutValidation("Host", head.Host);
+        }
+
+        AddForwardingFields(context, headers);
+    }
+
+    private void AddForwardingFields(RequestContext context, System.Net.Http.Headers.HttpRequestHeaders headers)
+    {
+        var head = context.Request;
+        var connection = context.Connection;
+        var proto = connection.IsSecure ? "https" : "http";
+        if (options.XForwarded)
+        {
+            var client = connection.RemoteEndPoint.Address.ToString();
+            var previous = head.Headers.GetCombined("X-Forwarded-For");
+            headers.TryAddWithoutValidation("X-Forwarded-For", previous is null ? client : string.Concat(previous, ", ", client));
+            headers.TryAddWithoutValidation("X-Forwarded-Proto", proto);
+            if (head.Host.Length > 0)
+            {
+                headers.TryAddWithoutValidation("X-Forwarded-Host", head.Host);
+            }
+        }
+
+        if (options.Forwarded)
+        {
+            var element = ForwardedElement(connection.RemoteEndPoint.Address, proto, head.Host);
+            var previous = head.Headers.GetCombined("Forwarded");
+            headers.TryAddWithoutValidation("Forwarded", previous is null ? element : string.Concat(previous, ", ", element));
+        }
+
+        if (_via is not null)
+        {
+            var hop = head.Version == RocketOwin.HttpVersion.Http11 ? "1.1 " + _via : "1.0 " + _via;
+            var previous = head.Headers.GetCombined("Via");
+            headers.TryAddWithoutValidation("Via", previous is null ? hop : string.Concat(previous, ", ", hop));
+        }
+    }
+
+    /// <summary>RFC 7239 §4: for, proto and host; IPv6 addresses and values that are not tokens are quoted.</summary>
+    internal static string ForwardedElement(IPAddress client, string proto, string host)
+    {
+        var address = client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client;
+        var forValue = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"\"[{address}]\"" : address.ToString();
+        var element = $"for={forValue};proto={proto}";
+        if (host.Length > 0)
+        {
+            element += HeaderRules.IsToken(host) ? $";host={host}" : $";host=\"{host.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
+        }
+
+        return element;
+    }
+
+    /// <summary>Fields the proxy writes itself (or that SocketsHttpHandler frames), so the client's copies are not forwarded.</summary>
+    private bool IsSetByProxy(string name)
+        => name.Equals("Host", StringComparison.OrdinalIgnoreCase)
+           || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+           || name.Equals("Expect", StringComparison.OrdinalIgnoreCase)
+           || (options.XForwarded && (name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase)
+                                      || name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase)
+                                      || name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase)))
+           || (options.Forwarded && name.Equals("Forwarded", StringComparison.OrdinalIgnoreCase))
+           || (_via is not null && name.Equals("Via", StringComparison.OrdinalIgnoreCase));
+}

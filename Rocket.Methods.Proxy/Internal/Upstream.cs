@@ -1,0 +1,50 @@
+namespace RocketOwin.Methods.Proxy.Internal;
+
+/// <summary>One upstream server: where requests go, how many are in flight, and whether it is resting after a failure.</summary>
+/// <remarks>Shared by every request thread; counters are updated with interlocked operations.</remarks>
+internal sealed class Upstream
+{
+    private int _outstanding;
+    private long _downUntil;
+
+    public Upstream(Uri baseUri)
+    {
+        BaseUri = baseUri;
+        Name = baseUri.GetLeftPart(UriPartial.Path).TrimEnd('/');
+
+        // "http://host:port" plus the path prefix without its trailing slash: the request path is appended as is.
+        Origin = baseUri.GetLeftPart(UriPartial.Authority);
+        PathPrefix = baseUri.AbsolutePath.TrimEnd('/');
+    }
+
+    /// <summary>The URL as configured.</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>How logs name it: scheme, authority and path prefix.</summary>
+    public string Name { get; }
+
+    /// <summary>Scheme and authority, e.g. <c>http://127.0.0.1:5000</c>.</summary>
+    public string Origin { get; }
+
+    /// <summary>The path prefix without a trailing slash; empty for none.</summary>
+    public string PathPrefix { get; }
+
+    /// <summary>Requests sent to it and not finished yet.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    public void Enter() => Interlocked.Increment(ref _outstanding);
+
+    public void Leave() => Interlocked.Decrement(ref _outstanding);
+
+    /// <summary>True while it rests after a failure (nginx's max_fails=1 / fail_timeout).</summary>
+    public bool IsDown(long now) => Volatile.Read(ref _downUntil) > now;
+
+    public void MarkDown(long until) => Volatile.Write(ref _downUntil, until);
+
+    /// <summary>True when it was taken out at some point and not yet seen healthy again.</summary>
+    public bool WasMarkedDown => Volatile.Read(ref _downUntil) != 0;
+
+    public void MarkUp() => Volatile.Write(ref _downUntil, 0);
+
+    public override string ToString() => Name;
+}

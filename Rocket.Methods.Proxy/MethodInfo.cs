@@ -1,0 +1,4 @@
+using RocketOwin;
+using RocketOwin.Methods.Proxy;
+
+[assembly: RocketMethod("proxy", typeof(ProxyWorker))]
