@@ -116,7 +116,7 @@ internal static class IdleCommand
             var freshDuring = await FreshRequestsAsync(port, samples, cancellationToken).ConfigureAwait(false);
             var (reused, tried) = await ReuseSomeAsync(sockets, 100, cancellationToken).ConfigureAwait(false);
 
-            var result = new Result(name, server.Child.CommandLine, opened, failed, firstError, rssBefore, rssAfter,
+            var result = new Result(name, server.CommandLine, opened, failed, firstError, rssBefore, rssAfter,
                 threadsBefore, threadsAfter, Stats.Median(freshBefore), Stats.Median(freshDuring), freshDuring.Max(), reused, tried);
             Log.Progress($"{name}: {opened} open ({failed} failed), {Format.Number(result.KiBPerConnection)} KiB/connection, "
                          + $"threads {threadsBefore} -> {threadsAfter}, fresh request {Format.Ms(result.FreshDuringMs)}");

@@ -1,15 +1,13 @@
 using System.CommandLine;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace RocketOwin.Benchmarks.Commands;
 
 /// <summary>
 /// <c>micro [BenchmarkDotNet arguments]</c>: the BenchmarkDotNet classes in Micro/, run in-process
 /// (InProcessEmitToolchain: no separate project is generated and built, which works on these machines).
-/// Without arguments every benchmark runs (<c>--filter *</c>).
+/// Without a <c>--filter</c> every benchmark runs (<c>--filter *</c>).
 /// </summary>
 internal static class MicroCommand
 {
@@ -27,10 +25,18 @@ internal static class MicroCommand
     {
         // As for serve-rocket (read when the socket engine starts, which has not happened yet here).
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-        var config = ManualConfig.Create(DefaultConfig.Instance)
-            .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
-        var summaries = BenchmarkSwitcher.FromAssembly(typeof(MicroCommand).Assembly)
-            .Run(benchmarkArgs.Length > 0 ? benchmarkArgs : ["--filter", "*"], config);
+        var args = new List<string>(benchmarkArgs);
+        // --inProcess applies InProcessEmitToolchain to every job, including ones chosen with --job.
+        if (!args.Any(a => a is "--inProcess" or "-i"))
+        {
+            args.Add("--inProcess");
+        }
+        // Without a filter BenchmarkDotNet asks interactively which benchmarks to run: run them all instead.
+        if (!args.Any(a => a is "--filter" or "-f" or "--list" or "--help" or "-h" or "--info" or "--version"))
+        {
+            args.AddRange(["--filter", "*"]);
+        }
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(MicroCommand).Assembly).Run([.. args], DefaultConfig.Instance);
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 }

@@ -16,10 +16,18 @@ internal static class RunInfo
         text.AppendLine(CultureInfo.InvariantCulture, $"## {title}").AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Command: `dotnet run -c Release --project Rocket.Benchmarks -- {Shell.Join(args)}`");
-        text.AppendLine(CultureInfo.InvariantCulture, $"- Process: `{Shell.Join([Environment.ProcessPath ?? "dotnet", .. Environment.GetCommandLineArgs()])}`");
+        text.AppendLine(CultureInfo.InvariantCulture, $"- Process: `{Shell.Join(ProcessCommandLine())}`");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Environment.ProcessorCount} cores, Linux {OsRelease()}, {RuntimeInformation.FrameworkDescription}");
         text.AppendLine(CultureInfo.InvariantCulture, $"- Source: {await GitDescriptionAsync(cancellationToken).ConfigureAwait(false)}, {BuildConfiguration()} build");
         return text.ToString();
+    }
+
+    /// <summary>How this process was started: <c>dotnet X.dll args</c>, or the apphost and args (dotnet run).</summary>
+    private static string[] ProcessCommandLine()
+    {
+        var argv = Environment.GetCommandLineArgs(); // argv[0] is the .dll in both cases
+        var host = Environment.ProcessPath ?? "dotnet";
+        return Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, .. argv] : [host, .. argv.Skip(1)];
     }
 
     /// <summary>"Release", or a loud "DEBUG" (numbers from a Debug build mean nothing).</summary>

@@ -13,12 +13,13 @@ internal enum ServerKind
 /// <summary>A server under test: a child process pinned to <see cref="Pinning.ServerCore"/> on 127.0.0.1.</summary>
 internal sealed class ServerProcess : IDisposable
 {
-    private ServerProcess(string name, ServerKind kind, int port, ChildProcess child)
+    private ServerProcess(string name, ServerKind kind, int port, ChildProcess child, string commandLine)
     {
         Name = name;
         Kind = kind;
         Port = port;
         Child = child;
+        CommandLine = commandLine;
     }
 
     public string Name { get; }
@@ -30,6 +31,9 @@ internal sealed class ServerProcess : IDisposable
     public ChildProcess Child { get; }
 
     public int Pid => Child.Id;
+
+    /// <summary>The command with the environment it was given in front, as a shell would take it.</summary>
+    public string CommandLine { get; }
 
     public string Url => $"http://127.0.0.1:{Port}/";
 
@@ -56,7 +60,8 @@ internal sealed class ServerProcess : IDisposable
         };
         var command = Pinning.Wrap(Pinning.ServerCore, DotnetHost(), arguments);
         var child = ChildProcess.Start(command[0], command.Skip(1).ToArray(), environment);
-        return new ServerProcess(name, kind, port, child);
+        var commandLine = Shell.Join(environment.Select(e => $"{e.Key}={e.Value}").Concat(command));
+        return new ServerProcess(name, kind, port, child, commandLine);
     }
 
     /// <summary>Polls GET / until the server answers; fails with its output if it exits or times out.</summary>

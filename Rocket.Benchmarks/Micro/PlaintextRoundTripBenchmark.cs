@@ -33,7 +33,13 @@ public class PlaintextRoundTripBenchmark : IDisposable
         _server = new Rocket(("127.0.0.1", 0), PlaintextWorker.Method, new AppInfo(), minThreads: 4, handleSignals: false);
         _server.Start(background: true);
 
-        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // Timeouts so that a server that stops answering fails the run instead of hanging it.
+        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+        {
+            NoDelay = true,
+            ReceiveTimeout = 10_000,
+            SendTimeout = 10_000,
+        };
         _socket.Connect(new IPEndPoint(IPAddress.Loopback, _server.BoundEndPoints[0].Port));
         var length = RoundTrip();
         var response = Encoding.Latin1.GetString(_buffer, 0, length);
