@@ -136,6 +136,7 @@ public sealed class Response
         if (!_started)
         {
             ThrowIfBodyNotAllowed();
+            ThrowIfPastDeclaredLength(data.Length);
             if (_pendingCount + data.Length <= _pending.Length)
             {
                 data.CopyTo(_pending.AsSpan(_pendingCount));
@@ -181,6 +182,7 @@ public sealed class Response
         if (!_started)
         {
             ThrowIfBodyNotAllowed();
+            ThrowIfPastDeclaredLength(data.Length);
             if (_pendingCount + data.Length <= _pending.Length)
             {
                 data.Span.CopyTo(_pending.AsSpan(_pendingCount));
@@ -519,6 +521,15 @@ public sealed class Response
         span[n++] = (byte)'\r';
         span[n++] = (byte)'\n';
         _exchange.Output.Advance(n);
+    }
+
+    /// <summary>Before the head is sent, checks a write against a Content-Length the handler declared, so the write itself throws (as documented).</summary>
+    private void ThrowIfPastDeclaredLength(int length)
+    {
+        if (Headers.Count > 0 && ParseDeclaredLength() is var declared and >= 0 && _bodyWritten + length > declared)
+        {
+            throw new InvalidOperationException($"The response body is longer than its declared Content-Length {declared}.");
+        }
     }
 
     private void CheckDeclaredLength()

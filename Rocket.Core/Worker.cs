@@ -216,9 +216,11 @@ public abstract class Worker
             }
 
             var keepAlive = response.KeepAlive;
-            if (keepAlive && !exchange.Body.IsComplete && !exchange.Body.TryDrain(exchange.Limits.MaxUnreadBodyToDrain))
+            if (keepAlive && !exchange.Body.IsComplete)
             {
-                keepAlive = false;
+                // Answer before draining what the handler left unread: the client may wait for the answer before sending the rest.
+                exchange.Output.Flush();
+                keepAlive = TryDrain(exchange);
             }
 
             LogRequest(exchange, response.StatusCode);
@@ -254,6 +256,21 @@ public abstract class Worker
         finally
         {
             server.RequestFinished();
+        }
+    }
+
+    /// <summary>Discards the body the handler left unread; false when the connection cannot be reused (too much left, or bad framing found while draining).</summary>
+    private static bool TryDrain(HttpExchange exchange)
+    {
+        try
+        {
+            return exchange.Body.TryDrain(exchange.Limits.MaxUnreadBodyToDrain);
+        }
+        catch (BadRequestException e)
+        {
+            // The response is already out; the body's fault only means the connection ends here.
+            RocketLog.Main.Debug("Unread body of {0} {1} from {2} could not be drained: {3}", exchange.Request.Method, exchange.Request.Target, exchange.Connection.RemoteEndPoint, e.Message);
+            return false;
         }
     }
 
