@@ -87,6 +87,13 @@ internal static class BodyCopier
 
                 await response.WriteAsync(memory[..n], clientGone).ConfigureAwait(false);
                 unflushed = true;
+                if (!response.HasStarted && response.ContentLength is null)
+                {
+                    // No length from the upstream: start the response now so it goes out chunked, as it came in,
+                    // rather than being held back and re-framed with a length.
+                    await response.FlushAsync(clientGone).ConfigureAwait(false);
+                    unflushed = false;
+                }
             }
         }
         finally
