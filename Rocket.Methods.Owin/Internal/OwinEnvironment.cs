@@ -1,0 +1,350 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
+using Microsoft.Owin;
+
+namespace RocketOwin.Methods.Owin.Internal;
+
+/// <summary>
+/// The OWIN environment of one request, over Rocket's <see cref="RequestContext"/>. The well-known keys live in
+/// slots and are computed on first read (most requests read few of them); other keys go to a dictionary that is
+/// created once and reused. Response status, reason phrase, headers and body read and write Rocket's
+/// <see cref="Response"/> directly, so they lock when the headers are sent.
+/// </summary>
+/// <remarks>
+/// One instance per connection, reset for each request (as <see cref="RequestContext"/> is): an application must
+/// not keep the dictionary after its task completes. Not thread-safe, as OWIN allows.
+/// </remarks>
+internal sealed partial class OwinEnvironment : IDictionary<string, object>
+{
+    private readonly OwinHostContext _host;
+    private readonly object?[] _slots = new object?[SlotCount];
+    private readonly RequestHeadersDictionary _requestHeaders = new();
+    private readonly ResponseHeadersDictionary _responseHeaders = new();
+    private readonly Func<string, long, long?, CancellationToken, Task> _sendFile;
+    private readonly Action<Action<object>, object> _onSendingHeaders;
+    private readonly object _appDisposing;
+    private Dictionary<string, object>? _extras;
+    private RequestContext? _context;
+    private Connection? _connection;
+    private string? _remoteIp;
+    private string? _remotePort;
+    private string? _localIp;
+    private string? _localPort;
+    private string _path = string.Empty;
+    private uint _present;
+    private uint _cached;
+    private long _requestNumber;
+    private OwinContext? _owinContext;
+
+    public OwinEnvironment(OwinHostContext host)
+    {
+        _host = host;
+        _sendFile = SendFileAsync;
+        _onSendingHeaders = OnSendingHeaders;
+        _appDisposing = host.AppDisposing;
+    }
+
+    /// <summary>A Katana context over this environment, created once (it keeps no state of its own).</summary>
+    public OwinContext OwinContext => _owinContext ??= new OwinContext(this);
+
+    public int Count
+    {
+        get
+        {
+            var n = System.Numerics.BitOperations.PopCount(_present) + (Context.Response.ReasonPhrase is null ? 0 : 1);
+            return n + (_extras?.Count ?? 0);
+        }
+    }
+
+    public bool IsReadOnly => false;
+
+    public ICollection<string> Keys => this.Select(p => p.Key).ToList();
+
+    public ICollection<object> Values => this.Select(p => p.Value).ToList();
+
+    private RequestContext Context => _context ?? throw new InvalidOperationException("The OWIN environment is used outside its request.");
+
+    public object this[string key]
+    {
+        get => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"The OWIN environment has no '{key}'.");
+        set
+        {
+            ArgumentNullException.ThrowIfNull(key);
+            var slot = SlotOf(key);
+            if (slot >= 0)
+            {
+                SetSlot(slot, value);
+            }
+            else
+            {
+                (_extras ??= new Dictionary<string, object>(StringComparer.Ordinal))[key] = value;
+            }
+        }
+    }
+
+    /// <summary>The Katana context for <paramref name="environment"/>: the cached one for Rocket's environment, else a new wrapper.</summary>
+    public static OwinContext ContextFor(IDictionary<string, object> environment)
+        => environment is OwinEnvironment rocket ? rocket.OwinContext : new OwinContext(environment);
+
+    /// <summary>Points the environment at the next request on <paramref name="context"/>'s connection.</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="path">owin.RequestPath: the decoded path after the server's own path base.</param>
+    public void Reset(RequestContext context, string path)
+    {
+        _context = context;
+        _path = path;
+        var connection = context.Connection;
+        if (!ReferenceEquals(connection, _connection))
+        {
+            _connection = connection;
+            _remoteIp = _remotePort = _localIp = _localPort = null;
+        }
+
+        _present = AlwaysPresent;
+        if (connection.IsSecure && connection.ClientCertificate is not null)
+        {
+            _present |= Bit(ClientCertificateSlot);
+        }
+
+        _cached = 0;
+        if (_extras is { Count: > 0 })
+        {
+            _extras.Clear();
+        }
+
+        _requestHeaders.Reset(context.Request.Headers);
+        _responseHeaders.Reset(context.Response.Headers);
+    }
+
+    public bool TryGetValue(string key, [MaybeNullWhen(false)] out object value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var slot = SlotOf(key);
+        if (slot >= 0)
+        {
+            if (HasSlot(slot))
+            {
+                value = GetSlot(slot)!;
+                return true;
+            }
+
+            value = null;
+            return false;
+        }
+
+        if (_extras is not null)
+        {
+            return _extras.TryGetValue(key, out value);
+        }
+
+        value = null;
+        return false;
+    }
+
+    public bool ContainsKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var slot = SlotOf(key);
+        return slot >= 0 ? HasSlot(slot) : _extras?.ContainsKey(key) == true;
+    }
+
+    public void Add(string key, object value)
+    {
+        if (ContainsKey(key))
+        {
+            throw new ArgumentException($"The OWIN environment already has '{key}'.", nameof(key));
+        }
+
+        this[key] = value;
+    }
+
+    public bool Remove(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var slot = SlotOf(key);
+        return slot >= 0 ? RemoveSlot(slot) : _extras?.Remove(key) == true;
+    }
+
+    public void Add(KeyValuePair<string, object> item) => Add(item.Key, item.Value);
+
+    public void Clear()
+    {
+        for (var slot = 0; slot < SlotCount; slot++)
+        {
+            RemoveSlot(slot);
+        }
+
+        _extras?.Clear();
+    }
+
+    public bool Contains(KeyValuePair<string, object> item) => TryGetValue(item.Key, out var value) && Equals(value, item.Value);
+
+    public void CopyTo(KeyValuePair<string, object>[] array, int arrayIndex)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        foreach (var pair in this)
+        {
+            array[arrayIndex++] = pair;
+        }
+    }
+
+    public bool Remove(KeyValuePair<string, object> item) => Contains(item) && Remove(item.Key);
+
+    public IEnumerator<KeyValuePair<string, object>> GetEnumerator()
+    {
+        for (var slot = 0; slot < SlotCount; slot++)
+        {
+            if (HasSlot(slot))
+            {
+                yield return new KeyValuePair<string, object>(SlotNames[slot], GetSlot(slot)!);
+            }
+        }
+
+        if (_extras is not null)
+        {
+            foreach (var pair in _extras.ToList())
+            {
+                yield return pair;
+            }
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private static void ValidateStatus(object? value, out int code)
+    {
+        code = value is int i ? i : throw new ArgumentException($"owin.ResponseStatusCode must be an int; got {value?.GetType().Name ?? "null"}.", nameof(value));
+
+        // OWIN 1.0 §3.2.2 and RFC 9110 §15: three digits; 100 Continue is the server's to send, not the app's.
+        if (code is < 100 or >= 1000 or 100)
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), code, $"owin.ResponseStatusCode {code} is not allowed: use 101 to 999.");
+        }
+    }
+
+    private bool HasSlot(int slot) => slot switch
+    {
+        ResponseStatusCodeSlot => true,
+        ResponseReasonPhraseSlot => Context.Response.ReasonPhrase is not null,
+        _ => (_present & Bit(slot)) != 0,
+    };
+
+    private object? GetSlot(int slot)
+    {
+        switch (slot)
+        {
+            case ResponseStatusCodeSlot:
+                return BoxedValues.Status(Context.Response.StatusCode);
+            case ResponseReasonPhraseSlot:
+                return Context.Response.ReasonPhrase;
+        }
+
+        var bit = Bit(slot);
+        if ((_cached & bit) == 0)
+        {
+            _slots[slot] = Materialize(slot);
+            _cached |= bit;
+        }
+
+        return _slots[slot];
+    }
+
+    private void SetSlot(int slot, object? value)
+    {
+        switch (slot)
+        {
+            case ResponseStatusCodeSlot:
+                ValidateStatus(value, out var code);
+                Context.Response.StatusCode = code;
+                return;
+            case ResponseReasonPhraseSlot:
+                Context.Response.ReasonPhrase = value as string ?? (value is null ? null : throw new ArgumentException("owin.ResponseReasonPhrase must be a string.", nameof(value)));
+                return;
+        }
+
+        var bit = Bit(slot);
+        _slots[slot] = value;
+        _present |= bit;
+        _cached |= bit;
+    }
+
+    private bool RemoveSlot(int slot)
+    {
+        switch (slot)
+        {
+            case ResponseStatusCodeSlot:
+                // Absent means 200 (OWIN 1.0 §3.2.2).
+                if (!Context.Response.HasStarted)
+                {
+                    Context.Response.StatusCode = 200;
+                }
+
+                return true;
+            case ResponseReasonPhraseSlot:
+                var had = Context.Response.ReasonPhrase is not null;
+                Context.Response.ReasonPhrase = null;
+                return had;
+        }
+
+        var bit = Bit(slot);
+        var present = (_present & bit) != 0;
+        _present &= ~bit;
+        _cached &= ~bit;
+        _slots[slot] = null;
+        return present;
+    }
+
+    private object? Materialize(int slot)
+    {
+        var context = Context;
+        var request = context.Request;
+        var connection = context.Connection;
+        return slot switch
+        {
+            RequestBodySlot => context.RequestBody,
+            RequestHeadersSlot => _requestHeaders,
+            RequestMethodSlot => request.Method,
+            RequestPathSlot => _path,
+            RequestPathBaseSlot => _host.PathBase,
+            RequestProtocolSlot => request.Protocol,
+            RequestQueryStringSlot => request.QueryString,
+            RequestSchemeSlot => connection.IsSecure ? "https" : "http",
+            RequestIdSlot => connection.Id.ToString(CultureInfo.InvariantCulture) + "-" + (++_requestNumber).ToString(CultureInfo.InvariantCulture),
+            ResponseBodySlot => context.Response.Body,
+            ResponseHeadersSlot => _responseHeaders,
+            ResponseProtocolSlot => request.Protocol,
+            CallCancelledSlot => context.RequestAborted,
+            VersionSlot => OwinKeys.OwinVersion,
+            RemoteIpAddressSlot => _remoteIp ??= connection.RemoteEndPoint.Address.ToString(),
+            RemotePortSlot => _remotePort ??= connection.RemoteEndPoint.Port.ToString(CultureInfo.InvariantCulture),
+            LocalIpAddressSlot => _localIp ??= connection.LocalEndPoint.Address.ToString(),
+            LocalPortSlot => _localPort ??= connection.LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture),
+            IsLocalSlot => BoxedValues.Bool(IPAddress.IsLoopback(connection.RemoteEndPoint.Address) || connection.RemoteEndPoint.Address.Equals(connection.LocalEndPoint.Address)),
+            OnSendingHeadersSlot => _onSendingHeaders,
+            CapabilitiesSlot => _host.Capabilities,
+            TraceOutputSlot => _host.TraceOutput,
+            OnAppDisposingSlot => _appDisposing,
+            ClientCertificateSlot => connection.ClientCertificate,
+            SendFileAsyncSlot => _sendFile,
+            _ => throw new ArgumentOutOfRangeException(nameof(slot)),
+        };
+    }
+
+    private void OnSendingHeaders(Action<object> callback, object state)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+
+        // Rocket runs OnStarting callbacks last-registered-first, as server.OnSendingHeaders asks.
+        Context.Response.OnStarting(callback!, state);
+    }
+
+    private Task SendFileAsync(string path, long offset, long? length, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var count = length ?? new FileInfo(path).Length - offset;
+        var pending = Context.Response.SendFileAsync(path, offset, count, cancel);
+        return pending.IsCompletedSuccessfully ? Task.CompletedTask : pending.AsTask();
+    }
+}

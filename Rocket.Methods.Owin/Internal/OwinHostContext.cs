@@ -1,0 +1,28 @@
+namespace RocketOwin.Methods.Owin.Internal;
+
+/// <summary>What every request's environment shares: built once by the worker at startup.</summary>
+internal sealed class OwinHostContext
+{
+    public OwinHostContext(IDictionary<string, object> capabilities, TextWriter traceOutput, CancellationToken appDisposing)
+    {
+        Capabilities = capabilities;
+        TraceOutput = traceOutput;
+        AppDisposing = appDisposing;
+    }
+
+    /// <summary>server.Capabilities.</summary>
+    public IDictionary<string, object> Capabilities { get; }
+
+    /// <summary>host.TraceOutput.</summary>
+    public TextWriter TraceOutput { get; }
+
+    /// <summary>host.OnAppDisposing.</summary>
+    public CancellationToken AppDisposing { get; }
+
+    /// <summary>The path prefix the server itself is mounted at ("" or "/app"), from the URL WebApp was started on.</summary>
+    public string PathBase { get; init; } = string.Empty;
+
+    /// <summary>A test or a benchmark may build environments without a server.</summary>
+    public static OwinHostContext CreateDefault()
+        => new(new Dictionary<string, object>(StringComparer.Ordinal), TextWriter.Null, CancellationToken.None);
+}

@@ -1,0 +1,78 @@
+using Owin;
+
+namespace RocketOwin.Methods.Owin;
+
+/// <summary>The owin method's settings, read from <c>appInfo</c> once at startup (see README.md for every key).</summary>
+public sealed class OwinOptions
+{
+    /// <summary>appInfo["owin_app"]: an OWIN AppFunc to serve as is.</summary>
+    public Func<IDictionary<string, object>, Task>? App { get; init; }
+
+    /// <summary>appInfo["startup"]: a Type, an <see cref="Action{IAppBuilder}"/>, or a "Type[.Method], Assembly" / friendly-name string.</summary>
+    public object? Startup { get; init; }
+
+    /// <summary>appInfo["app"]: path of an application DLL whose Startup is discovered (OwinHost's role).</summary>
+    public string? AppPath { get; init; }
+
+    /// <summary>appInfo["path_base"]: the path the application is mounted at ("" or e.g. "/app"); requests outside it get 404.</summary>
+    public string PathBase { get; init; } = string.Empty;
+
+    /// <summary>appInfo["host_addresses"]: host.Addresses for the application's properties.</summary>
+    public IList<IDictionary<string, object>> Addresses { get; init; } = [];
+
+    /// <summary>Reads and validates the settings.</summary>
+    /// <exception cref="ArgumentException">A value has the wrong type, or no application was given.</exception>
+    public static OwinOptions Parse(AppInfo appInfo)
+    {
+        ArgumentNullException.ThrowIfNull(appInfo);
+        appInfo.TryGetValue("owin_app", out var app);
+        appInfo.TryGetValue("startup", out var startup);
+        var appPath = appInfo.GetString("app");
+        var pathBase = (appInfo.GetString("path_base") ?? string.Empty).TrimEnd('/');
+        appInfo.TryGetValue("host_addresses", out var addresses);
+
+        if (app is not null and not Func<IDictionary<string, object>, Task>)
+        {
+            throw AppInfo.Invalid("owin_app", app, "an OWIN AppFunc, Func<IDictionary<string, object>, Task>");
+        }
+
+        if (startup is not null and not (Type or Action<IAppBuilder> or string))
+        {
+            throw AppInfo.Invalid("startup", startup, "a startup Type, an Action<IAppBuilder>, or a \"Type[.Method], Assembly\" string");
+        }
+
+        if (startup is string s && string.IsNullOrWhiteSpace(s))
+        {
+            startup = null;
+        }
+
+        if (app is not null && (startup is not null || appPath is not null))
+        {
+            throw AppInfo.Invalid("owin_app", app, "either owin_app alone, or startup and/or app — not both");
+        }
+
+        if (app is null && startup is null && string.IsNullOrWhiteSpace(appPath))
+        {
+            throw new ArgumentException("The owin method needs an application: appInfo[\"owin_app\"] (an AppFunc), appInfo[\"startup\"] (a Startup type, an Action<IAppBuilder> or a \"Type, Assembly\" string), or appInfo[\"app\"] (the path of an application DLL).", nameof(appInfo));
+        }
+
+        if (pathBase.Length > 0 && pathBase[0] != '/')
+        {
+            throw AppInfo.Invalid("path_base", pathBase, "an empty string or a path starting with '/'");
+        }
+
+        if (addresses is not null and not IList<IDictionary<string, object>>)
+        {
+            throw AppInfo.Invalid("host_addresses", addresses, "an IList<IDictionary<string, object>> (OWIN host.Addresses)");
+        }
+
+        return new OwinOptions
+        {
+            App = (Func<IDictionary<string, object>, Task>?)app,
+            Startup = startup,
+            AppPath = string.IsNullOrWhiteSpace(appPath) ? null : appPath,
+            PathBase = pathBase,
+            Addresses = (IList<IDictionary<string, object>>?)addresses ?? [],
+        };
+    }
+}

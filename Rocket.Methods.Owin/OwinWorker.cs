@@ -1,0 +1,113 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Microsoft.Owin.Builder;
+using NLog;
+using Owin;
+using RocketOwin;
+using RocketOwin.Methods.Owin;
+using RocketOwin.Methods.Owin.Internal;
+
+[assembly: RocketMethod("owin", typeof(OwinWorker))]
+
+namespace RocketOwin.Methods.Owin;
+
+/// <summary>
+/// The <c>owin</c> method: serves an OWIN 1.0 application (an AppFunc, or a Katana Startup built into one) with
+/// Rocket. The pipeline is built once in <see cref="Initialize"/>; each request gets an OWIN environment over
+/// Rocket's request, reused per connection.
+/// </summary>
+/// <remarks>
+/// An application that awaits frees the Rocket worker thread; its request finishes on the continuation.
+/// Faults become a 500 before anything was sent and an aborted connection after (Rocket's rule).
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source is cancelled and disposed in Shutdown, the worker's end of life.")]
+public sealed class OwinWorker : Worker
+{
+    private static readonly Logger Log = LogManager.GetLogger("Rocket.Owin");
+    private readonly ConditionalWeakTable<RequestContext, OwinEnvironment> _environments = [];
+    private readonly CancellationTokenSource _disposing = new();
+    private Func<IDictionary<string, object>, Task>? _app;
+    private OwinHostContext? _host;
+    private string _pathBase = string.Empty;
+
+    /// <summary>The built pipeline (after Initialize).</summary>
+    internal Func<IDictionary<string, object>, Task> App => _app ?? throw new InvalidOperationException("The owin worker has not been initialised.");
+
+    /// <inheritdoc />
+    protected override void Initialize()
+    {
+        var options = OwinOptions.Parse(AppInfo);
+        _pathBase = options.PathBase;
+        var capabilities = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            [OwinKeys.ServerName] = "Rocket.Owin",
+            [OwinKeys.SendFileVersion] = "1.0",
+            [OwinKeys.SendFileSupport] = "SendFileAsync",
+        };
+        _host = new OwinHostContext(capabilities, TraceTextWriter.Create(), _disposing.Token) { PathBase = options.PathBase };
+        _app = options.App ?? BuildPipeline(options, capabilities);
+    }
+
+    /// <inheritdoc />
+    protected override ValueTask HandleAsync(RequestContext context)
+    {
+        var path = context.Request.Path;
+        if (_pathBase.Length > 0)
+        {
+            if (!path.StartsWith(_pathBase, StringComparison.OrdinalIgnoreCase) || (path.Length > _pathBase.Length && path[_pathBase.Length] != '/'))
+            {
+                context.Response.StatusCode = 404;
+                return ValueTask.CompletedTask;
+            }
+
+            path = path[_pathBase.Length..];
+        }
+
+        if (!_environments.TryGetValue(context, out var environment))
+        {
+            environment = new OwinEnvironment(_host!);
+            _environments.AddOrUpdate(context, environment);
+        }
+
+        environment.Reset(context, path);
+        var task = _app!(environment);
+        return task.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(task);
+    }
+
+    /// <inheritdoc />
+    protected override void Shutdown()
+    {
+        try
+        {
+            _disposing.Cancel();
+        }
+        catch (AggregateException e)
+        {
+            Log.Error(e, "A host.OnAppDisposing callback failed.");
+        }
+        finally
+        {
+            _disposing.Dispose();
+        }
+    }
+
+    private Func<IDictionary<string, object>, Task> BuildPipeline(OwinOptions options, Dictionary<string, object> capabilities)
+    {
+        IReadOnlyList<Assembly> searched = options.AppPath is { } appPath
+            ? [AppAssemblyLoader.Load(appPath)]
+            : Assembly.GetEntryAssembly() is { } entry ? [entry] : [];
+        var (configure, name) = StartupLoader.Resolve(options.Startup, searched);
+
+        var builder = new AppBuilder();
+        var properties = builder.Properties;
+        properties[OwinKeys.Version] = OwinKeys.OwinVersion;
+        properties[OwinKeys.Capabilities] = capabilities;
+        properties[OwinKeys.TraceOutput] = _host!.TraceOutput;
+        properties[OwinKeys.OnAppDisposing] = _disposing.Token;
+        properties[OwinKeys.Addresses] = options.Addresses;
+        properties[OwinKeys.AppName] = name;
+        Log.Info("Building the OWIN pipeline from {0}.", name);
+        configure(builder);
+        return builder.Build();
+    }
+}
