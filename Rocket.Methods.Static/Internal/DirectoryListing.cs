@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace RocketOwin.Methods.Static.Internal;
@@ -45,7 +44,7 @@ internal static class DirectoryListing
             return byKind != 0 ? byKind : string.CompareOrdinal(a.Name, b.Name);
         });
 
-        var title = WebUtility.HtmlEncode(requestPath);
+        var title = Escape(requestPath);
         var html = new StringBuilder(512 + entries.Count * 160);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Index of ").Append(title)
             .Append("</title>\n<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}")
@@ -61,12 +60,41 @@ internal static class DirectoryListing
             var isDirectory = stat.Kind == FileKind.Directory;
             var suffix = isDirectory ? "/" : string.Empty;
             html.Append("<tr><td><a href=\"./").Append(Uri.EscapeDataString(name)).Append(suffix).Append("\">")
-                .Append(WebUtility.HtmlEncode(name)).Append(suffix).Append("</a></td><td class=\"size\">")
+                .Append(Escape(name)).Append(suffix).Append("</a></td><td class=\"size\">")
                 .Append(isDirectory ? "-" : stat.Length.ToString(CultureInfo.InvariantCulture)).Append("</td><td>")
                 .Append(stat.LastModified.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)).Append("</td></tr>\n");
         }
 
         html.Append("</table>\n</body>\n</html>\n");
         return Encoding.UTF8.GetBytes(html.ToString());
+    }
+
+    /// <summary>Escapes the five characters that matter in HTML text and attributes; other characters stay readable.</summary>
+    private static string Escape(string text)
+    {
+        if (text.AsSpan().IndexOfAny("&<>\"'") < 0)
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            builder.Append(c switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                _ => null,
+            });
+            if (c is not ('&' or '<' or '>' or '"' or '\''))
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
     }
 }
