@@ -21,7 +21,7 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
     private readonly OwinHostContext _host;
     private readonly object?[] _slots = new object?[SlotCount];
     private readonly RequestHeadersDictionary _requestHeaders = new();
-    private readonly ResponseHeadersDictionary _responseHeaders = new();
+    private readonly ResponseHeadersDictionary _responseHeaders;
     private readonly Func<string, long, long?, CancellationToken, Task> _sendFile;
     private readonly Action<Action<object>, object> _onSendingHeaders;
     private readonly object _appDisposing;
@@ -37,10 +37,12 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
     private uint _cached;
     private long _requestNumber;
     private OwinContext? _owinContext;
+    private int _sendingHeaders;
 
     public OwinEnvironment(OwinHostContext host)
     {
         _host = host;
+        _responseHeaders = new ResponseHeadersDictionary(this);
         _sendFile = SendFileAsync;
         _onSendingHeaders = OnSendingHeaders;
         _appDisposing = host.AppDisposing;
@@ -81,6 +83,29 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
             {
                 (_extras ??= new Dictionary<string, object>(StringComparer.Ordinal))[key] = value;
             }
+        }
+    }
+
+    /// <summary>
+    /// True once the application has written body bytes (or the headers went out), except while
+    /// server.OnSendingHeaders callbacks run: OWIN fixes status and headers at the first write, even though
+    /// Rocket may still hold a small body back to give it a Content-Length.
+    /// </summary>
+    public bool HeadersLocked
+    {
+        get
+        {
+            var response = Context.Response;
+            return _sendingHeaders == 0 && (response.HasStarted || response.BodyBytesWritten > 0);
+        }
+    }
+
+    /// <summary>Throws when <see cref="HeadersLocked"/>.</summary>
+    public void ThrowIfHeadersLocked()
+    {
+        if (HeadersLocked)
+        {
+            throw new InvalidOperationException("The response headers were sent (the body has been written to): status and headers can no longer change.");
         }
     }
 
@@ -257,9 +282,11 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
         {
             case ResponseStatusCodeSlot:
                 ValidateStatus(value, out var code);
+                ThrowIfHeadersLocked();
                 Context.Response.StatusCode = code;
                 return;
             case ResponseReasonPhraseSlot:
+                ThrowIfHeadersLocked();
                 Context.Response.ReasonPhrase = value as string ?? (value is null ? null : throw new ArgumentException("owin.ResponseReasonPhrase must be a string.", nameof(value)));
                 return;
         }
@@ -336,8 +363,22 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
     {
         ArgumentNullException.ThrowIfNull(callback);
 
-        // Rocket runs OnStarting callbacks last-registered-first, as server.OnSendingHeaders asks.
-        Context.Response.OnStarting(callback!, state);
+        // Rocket runs OnStarting callbacks last-registered-first, as server.OnSendingHeaders asks; while one
+        // runs, headers may change even though body bytes are already buffered.
+        Context.Response.OnStarting(
+            s =>
+            {
+                _sendingHeaders++;
+                try
+                {
+                    callback(s!);
+                }
+                finally
+                {
+                    _sendingHeaders--;
+                }
+            },
+            state);
     }
 
     private Task SendFileAsync(string path, long offset, long? length, CancellationToken cancel)

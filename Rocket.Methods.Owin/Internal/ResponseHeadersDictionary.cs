@@ -9,7 +9,7 @@ namespace RocketOwin.Methods.Owin.Internal;
 /// (Rocket's headers are locked then), as OWIN asks.
 /// </summary>
 /// <remarks>One per environment (per connection); not thread-safe.</remarks>
-internal sealed class ResponseHeadersDictionary : IDictionary<string, string[]>
+internal sealed class ResponseHeadersDictionary(OwinEnvironment owner) : IDictionary<string, string[]>
 {
     private ResponseHeaders? _target;
 
@@ -55,6 +55,7 @@ internal sealed class ResponseHeadersDictionary : IDictionary<string, string[]>
     public void Add(string key, string[] value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        owner.ThrowIfHeadersLocked();
         if (Target.Contains(key))
         {
             throw new ArgumentException($"The response already has a '{key}' header.", nameof(key));
@@ -66,11 +67,19 @@ internal sealed class ResponseHeadersDictionary : IDictionary<string, string[]>
         }
     }
 
-    public bool Remove(string key) => Target.Remove(key);
+    public bool Remove(string key)
+    {
+        owner.ThrowIfHeadersLocked();
+        return Target.Remove(key);
+    }
 
     public void Add(KeyValuePair<string, string[]> item) => Add(item.Key, item.Value);
 
-    public void Clear() => Target.Clear();
+    public void Clear()
+    {
+        owner.ThrowIfHeadersLocked();
+        Target.Clear();
+    }
 
     public bool Contains(KeyValuePair<string, string[]> item)
         => TryGetValue(item.Key, out var value) && value.AsSpan().SequenceEqual(item.Value);
@@ -99,6 +108,7 @@ internal sealed class ResponseHeadersDictionary : IDictionary<string, string[]>
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(values);
+        owner.ThrowIfHeadersLocked();
         var target = Target;
         if (values.Length == 1)
         {
