@@ -7,9 +7,16 @@ namespace RocketOwin.Internal;
 /// active queue. It grows when a connection is queued and no thread is idle; a thread above minThreads
 /// that stays idle for <see cref="ServerLimits.ThreadIdleTimeout"/> exits, so the pool shrinks back slowly.
 /// </summary>
-internal sealed class WorkerThreadPool
+internal sealed class WorkerThreadPool : IDisposable
 {
     private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.ThreadPool");
+
+    /// <summary>
+    /// A connection queued this long while no thread is idle starts another thread. Enqueue-time growth alone misses
+    /// connections queued while threads were idle but about to block; growing on every busy moment instead would
+    /// start a thread per connection in a burst of quick (asynchronous) requests.
+    /// </summary>
+    private static readonly TimeSpan StarvationDelay = TimeSpan.FromMilliseconds(50);
     private readonly ActiveQueue _queue;
     private readonly Action<Connection> _serve;
     private readonly int _min;
@@ -21,6 +28,7 @@ internal sealed class WorkerThreadPool
     private int _busy;
     private long _started;
     private volatile bool _stopping;
+    private Timer? _starvationTimer;
 
     public WorkerThreadPool(ActiveQueue queue, Action<Connection> serve, int minThreads, int maxThreads, TimeSpan idleTimeout)
     {
@@ -50,12 +58,15 @@ internal sealed class WorkerThreadPool
         {
             StartThread();
         }
+
+        _starvationTimer = new Timer(_ => CheckStarvation(), null, StarvationDelay, StarvationDelay);
     }
 
     /// <summary>Signals every thread to finish its current connection and exit, then waits for them.</summary>
     public void Stop(TimeSpan wait)
     {
         _stopping = true;
+        _starvationTimer?.Dispose();
         Thread[] threads;
         lock (_threads)
         {
@@ -87,6 +98,16 @@ internal sealed class WorkerThreadPool
         }
 
         StartThread();
+    }
+
+    public void Dispose() => _starvationTimer?.Dispose();
+
+    private void CheckStarvation()
+    {
+        if (_queue.OldestWait > StarvationDelay)
+        {
+            OnEnqueued();
+        }
     }
 
     private void StartThread()
@@ -150,7 +171,7 @@ internal sealed class WorkerThreadPool
         while (!_stopping)
         {
             Interlocked.Increment(ref _idle);
-            var connection = _queue.Take(_idleTimeout);
+            var connection = _queue.Take(_idleTimeout, out var waited);
             Interlocked.Decrement(ref _idle);
             if (connection is null)
             {
@@ -168,6 +189,12 @@ internal sealed class WorkerThreadPool
             }
 
             Interlocked.Increment(ref _busy);
+            if (waited > StarvationDelay)
+            {
+                // Connections are waiting for threads: grow again at once, so a backlog is covered in a cascade rather than a thread per tick.
+                OnEnqueued();
+            }
+
             try
             {
                 _serve(connection);
