@@ -74,7 +74,10 @@ public sealed class StaticWorker : Worker
 
         if (entry!.Kind != FileKind.Directory)
         {
-            return _files!.RespondAsync(context, path, entry, isHead);
+            // "/file.txt/" names a directory that is not there (ENOTDIR), as nginx answers it.
+            return path.EndsWith('/')
+                ? Fail(context, 404, isHead, LogLevel.Debug, "not a directory")
+                : _files!.RespondAsync(context, path, entry, isHead);
         }
 
         if (!path.EndsWith('/'))

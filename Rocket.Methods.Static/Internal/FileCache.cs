@@ -101,7 +101,7 @@ internal sealed class FileCache
 
         if (stat.Kind == FileKind.Directory)
         {
-            entry = new FileEntry(real, stat, string.Empty) { Index = FindIndex(real, keepContent) };
+            entry = new FileEntry(real, stat, string.Empty) { Index = FindIndex(real, keepContent, previous?.Index) };
             return LookupFailure.None;
         }
 
@@ -140,12 +140,12 @@ internal sealed class FileCache
         };
     }
 
-    private FileEntry? FindIndex(string directory, bool keepContent)
+    private FileEntry? FindIndex(string directory, bool keepContent, FileEntry? previous)
     {
         foreach (var name in _options.IndexFiles)
         {
             if (Resolve(directory + "/" + name, out var real, out var stat) == LookupFailure.None && stat.Kind == FileKind.Regular
-                && LoadFile(real, stat, _options.Mime.For(name), null, keepContent, out var index) == LookupFailure.None)
+                && LoadFile(real, stat, _options.Mime.For(name), previous, keepContent, out var index) == LookupFailure.None)
             {
                 return index;
             }

@@ -126,6 +126,35 @@ public class StaticBasicsTests
     }
 
     [Test]
+    public void KeepAliveConnectionServesMemoryAndSendfileResponsesInOrder()
+    {
+        using var site = new StaticSite();
+        var large = new byte[3 * 1024 * 1024];
+        new Random(5).NextBytes(large);
+        site.Write("small.txt", "small");
+        site.Write("large.bin", large);
+        site.Start();
+        using var client = site.Server.Connect();
+        client.Send("GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /large.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /large.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000-1999\r\n\r\n");
+
+        Assert.That(client.ReadResponse().BodyText, Is.EqualTo("small"));
+        Assert.That(client.ReadResponse().Body, Is.EqualTo(large));
+        Assert.That(client.ReadResponse().BodyText, Is.EqualTo("small"));
+        Assert.That(client.ReadResponse().Body, Is.EqualTo(large[1000..2000]));
+    }
+
+    [Test]
+    public void FileNamedAsADirectoryIs404()
+    {
+        using var site = new StaticSite();
+        site.Write("hello.txt", "x");
+        site.Start();
+
+        Assert.That(site.Request("/hello.txt/").StatusCode, Is.EqualTo(404));
+    }
+
+    [Test]
     public void PercentEncodedNamesAreDecodedOnce()
     {
         using var site = new StaticSite();
