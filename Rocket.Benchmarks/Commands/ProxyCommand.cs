@@ -1,0 +1,208 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using RocketOwin.Benchmarks.Harness;
+
+namespace RocketOwin.Benchmarks.Commands;
+
+/// <summary>
+/// <c>proxy</c>: Rocket's proxy method against nginx proxy_pass (upstream keepalive pool, HTTP/1.1,
+/// Connection "") in front of the same upstream, side by side as BENCHMARKING.md describes: small
+/// responses at -c64 and -c256, a 10 MiB body, and each proxy's RSS growth during a 1 GiB download and upload.
+/// Both proxies and the upstream share core 0; wrk runs on core 1.
+/// </summary>
+internal static class ProxyCommand
+{
+    private const long TenMiB = 10L * 1024 * 1024;
+    private const long OneGiB = 1024L * 1024 * 1024;
+
+    public static Command Create()
+    {
+        var duration = new Option<int>("--duration") { Description = "Seconds per measured wrk run (-d).", DefaultValueFactory = _ => 10 };
+        var runs = new Option<int>("--runs") { Description = "Measured runs per proxy and mode (median reported).", DefaultValueFactory = _ => 3 };
+        var prewarm = new Option<int>("--prewarm") { Description = "Seconds of wrk -c64 per proxy before anything is measured.", DefaultValueFactory = _ => 15 };
+        var warmup = new Option<int>("--warmup") { Description = "Seconds of warm-up per proxy before each mode.", DefaultValueFactory = _ => 3 };
+        var bigConnections = new Option<int>("--big-connections") { Description = "wrk -c for the 10 MiB mode.", DefaultValueFactory = _ => 16 };
+        var transfer = new Option<long>("--transfer-bytes") { Description = "Size of the download and upload whose RSS growth is measured.", DefaultValueFactory = _ => OneGiB };
+        var output = new Option<FileInfo?>("--output") { Description = "Also write the Markdown report to this file (bench/out/ is git-ignored)." };
+        var command = new Command("proxy", "Side-by-side reverse-proxy runs: Rocket's proxy method vs nginx proxy_pass, same upstream.")
+        {
+            duration, runs, prewarm, warmup, bigConnections, transfer, output, ProxyServeCommand.Create(),
+        };
+        command.SetAction((parse, cancellationToken) => new ProxyRun(
+            parse.GetValue(duration), parse.GetValue(runs), parse.GetValue(prewarm), parse.GetValue(warmup),
+            parse.GetValue(bigConnections), parse.GetValue(transfer)).ExecuteAsync(parse.GetValue(output), cancellationToken));
+        return command;
+    }
+
+    /// <summary>One proxy under test.</summary>
+    internal sealed record Proxy(string Name, int Port, ChildProcess Child)
+    {
+        public string Url(string path) => $"http://127.0.0.1:{Port}{path}";
+    }
+
+    internal sealed record Mode(string Name, string Path, int Connections, long BodyBytes);
+
+    private sealed record Measurement(Mode Mode, int Round, Proxy Proxy, WrkResult Result, long RssKiB, int Threads, double OtherCpu, double Steal);
+
+    private sealed record ProxyRun(int Duration, int Runs, int Prewarm, int Warmup, int BigConnections, long TransferBytes)
+    {
+        private readonly List<Measurement> _measurements = [];
+        private readonly List<(Proxy Proxy, TransferResult Result)> _transfers = [];
+
+        public async Task<int> ExecuteAsync(FileInfo? output, CancellationToken cancellationToken)
+        {
+            if (Duration < 1 || Runs < 1 || Prewarm < 0 || Warmup < 0 || BigConnections < 1 || TransferBytes < 1)
+            {
+                Console.Error.WriteLine("--duration, --runs, --big-connections and --transfer-bytes must be positive; --prewarm and --warmup not negative.");
+                return 2;
+            }
+
+            Pinning.RequireTools("wrk", "taskset", "nice", "nginx");
+            Mode[] modes =
+            [
+                new("small, c64", "/", 64, 13),
+                new("small, c256", "/", 256, 13),
+                new($"10 MiB, c{BigConnections}", $"/bytes/{TenMiB}", BigConnections, TenMiB),
+            ];
+            var ports = FreePorts.Take(3);
+            var children = new List<ChildProcess>();
+            try
+            {
+                var upstream = ProxyProcesses.StartUpstream(ports[0]);
+                children.Add(upstream);
+                var nginx = new Proxy("nginx", ports[1], ProxyProcesses.StartNginx(ports[1], ports[0]));
+                children.Add(nginx.Child);
+                var rocket = new Proxy("Rocket", ports[2], ProxyProcesses.StartRocketProxy(ports[2], ports[0]));
+                children.Add(rocket.Child);
+                Proxy[] proxies = [nginx, rocket];
+                await ProxyProcesses.WaitReadyAsync("upstream", ports[0], upstream, cancellationToken).ConfigureAwait(false);
+                foreach (var proxy in proxies)
+                {
+                    await ProxyProcesses.WaitReadyAsync(proxy.Name, proxy.Port, proxy.Child, cancellationToken).ConfigureAwait(false);
+                    Log.Progress($"{proxy.Name} ready on {proxy.Url("/")} (pid {proxy.Child.Id})");
+                }
+
+                foreach (var proxy in proxies.Where(_ => Prewarm > 0))
+                {
+                    Log.Progress($"prewarm {proxy.Name}: wrk -c64 -d{Prewarm}s");
+                    await Wrk.RunAsync(proxy.Url("/"), 64, Prewarm, cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var mode in modes)
+                {
+                    foreach (var proxy in proxies.Where(_ => Warmup > 0))
+                    {
+                        await Wrk.RunAsync(proxy.Url(mode.Path), mode.Connections, Warmup, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    for (var round = 1; round <= Runs; round++)
+                    {
+                        foreach (var proxy in proxies)
+                        {
+                            await MeasureAsync(mode, round, proxy, [upstream.Id, .. proxies.Select(p => p.Child.Id)], cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                }
+
+                foreach (var upload in new[] { false, true })
+                {
+                    foreach (var proxy in proxies)
+                    {
+                        var result = await ProxyTransfer.RunAsync(proxy.Port, proxy.Child.Id, upload, TransferBytes, cancellationToken).ConfigureAwait(false);
+                        _transfers.Add((proxy, result));
+                        Log.Progress($"{result.Direction} of {Format.MiB(TransferBytes / 1024.0)} via {proxy.Name}: {result.MegabytesPerSecond:0} MB/s, "
+                                     + $"RSS {Format.MiB(result.RssBeforeKiB)} -> peak {Format.MiB(result.RssPeakKiB)} (+{Format.MiB(result.GrowthKiB)})");
+                    }
+                }
+
+                var report = await ReportAsync(modes, proxies, upstream, cancellationToken).ConfigureAwait(false);
+                Console.Out.Write(report);
+                if (output is not null)
+                {
+                    output.Directory?.Create();
+                    await File.WriteAllTextAsync(output.FullName, report, cancellationToken).ConfigureAwait(false);
+                    Log.Progress($"report written to {output.FullName}");
+                }
+
+                return 0;
+            }
+            finally
+            {
+                foreach (var child in Enumerable.Reverse(children))
+                {
+                    child.Dispose();
+                }
+            }
+        }
+
+        private async Task MeasureAsync(Mode mode, int round, Proxy proxy, int[] pids, CancellationToken cancellationToken)
+        {
+            var watch = CpuWatch.Start(pids);
+            var result = await Wrk.RunAsync(proxy.Url(mode.Path), mode.Connections, Duration, cancellationToken).ConfigureAwait(false);
+            var (other, steal) = watch.Stop();
+            if (proxy.Child.HasExited)
+            {
+                throw new InvalidOperationException($"{proxy.Name} exited during the run:\n{proxy.Child.Output}");
+            }
+
+            var rss = ProcStats.RssKiB(proxy.Child.Id);
+            var threads = ProcStats.Threads(proxy.Child.Id);
+            _measurements.Add(new Measurement(mode, round, proxy, result, rss, threads, other, steal));
+            Log.Progress($"{mode.Name} run {round}/{Runs} {proxy.Name}: {Format.Rate(result.RequestsPerSecond)} req/s, p99 {Format.Ms(result.P99Milliseconds)}, "
+                         + $"RSS {Format.MiB(rss)}, {threads} threads, other CPU {Format.Percent(other)}, steal {Format.Percent(steal)}"
+                         + (result.Errors.Length > 0 ? $" ({result.Errors})" : ""));
+        }
+
+        private async Task<string> ReportAsync(Mode[] modes, Proxy[] proxies, ChildProcess upstream, CancellationToken cancellationToken)
+        {
+            var (nginx, rocket) = (proxies[0], proxies[1]);
+            var text = new StringBuilder(await RunInfo.HeaderAsync("Reverse proxy: Rocket proxy method vs nginx proxy_pass", cancellationToken).ConfigureAwait(false));
+            text.AppendLine(CultureInfo.InvariantCulture, $"- Load: `{Shell.Join(Wrk.Command("http://127.0.0.1:PORT/PATH", 64, Duration))}`; {Runs} runs per proxy and mode, alternating nginx / Rocket; prewarm {Prewarm} s, warm-up {Warmup} s per mode")
+                .AppendLine(CultureInfo.InvariantCulture, $"- Upstream (shared, Rocket with a fixed-response worker): `{upstream.CommandLine}`")
+                .AppendLine(CultureInfo.InvariantCulture, $"- nginx: `{nginx.Child.CommandLine}` (bench/nginx/proxy.conf)")
+                .AppendLine(CultureInfo.InvariantCulture, $"- Rocket: `{rocket.Child.CommandLine}`")
+                .AppendLine("- Proxies and upstream on core 0, wrk on core 1.")
+                .AppendLine();
+
+            var table = new MarkdownTable("mode", "proxy", ">req/s", ">MB/s", ">p99", ">RSS", ">threads");
+            foreach (var mode in modes)
+            {
+                var (n, r) = (Median(mode, nginx), Median(mode, rocket));
+                table.Add(mode.Name, "nginx", Format.Rate(n.Rate), Format.Number(n.Rate * mode.BodyBytes / 1e6, "0"), Format.Ms(n.P99), Format.MiB(n.Rss), Format.Number(n.Threads));
+                table.Add(mode.Name, "Rocket", Format.Rate(r.Rate), Format.Number(r.Rate * mode.BodyBytes / 1e6, "0"), Format.Ms(r.P99), Format.MiB(r.Rss), Format.Number(r.Threads));
+                table.Add(mode.Name, "**Rocket / nginx**", $"**{Format.Ratio(r.Rate, n.Rate)}**", "", Format.Ratio(r.P99, n.P99), Format.Ratio(r.Rss, n.Rss), Format.Ratio(r.Threads, n.Threads));
+            }
+
+            text.AppendLine(CultureInfo.InvariantCulture, $"Medians of {Runs} runs of {Duration} s. Ratios under ~10% away from 1.00x are noise on these machines.")
+                .AppendLine().Append(table).AppendLine();
+
+            var transfers = new MarkdownTable("transfer", "proxy", ">MB/s", ">RSS before", ">RSS peak", ">growth");
+            foreach (var (proxy, result) in _transfers)
+            {
+                transfers.Add($"{result.Direction} {Format.MiB(result.Bytes / 1024.0)}", proxy.Name, Format.Number(result.MegabytesPerSecond, "0"),
+                    Format.MiB(result.RssBeforeKiB), Format.MiB(result.RssPeakKiB), Format.MiB(result.GrowthKiB));
+            }
+
+            text.AppendLine("Large transfers on one connection (RSS sampled every 20 ms; goal for Rocket: growth under 16 MiB):")
+                .AppendLine().Append(transfers).AppendLine();
+
+            var all = new MarkdownTable("mode", "run", "proxy", ">req/s", ">p99", ">RSS", ">other CPU", ">steal", "errors");
+            foreach (var m in _measurements)
+            {
+                all.Add(m.Mode.Name, m.Round.ToString(CultureInfo.InvariantCulture), m.Proxy.Name, Format.Rate(m.Result.RequestsPerSecond),
+                    Format.Ms(m.Result.P99Milliseconds), Format.MiB(m.RssKiB), Format.Percent(m.OtherCpu), Format.Percent(m.Steal), m.Result.Errors);
+            }
+
+            text.AppendLine("All runs, in order:").AppendLine().Append(all).AppendLine();
+            return text.ToString();
+        }
+
+        private (double Rate, double P99, double Rss, double Threads) Median(Mode mode, Proxy proxy)
+        {
+            var runs = _measurements.Where(m => m.Mode == mode && m.Proxy == proxy).ToArray();
+            return (Stats.Median(runs.Select(m => m.Result.RequestsPerSecond)), Stats.Median(runs.Select(m => m.Result.P99Milliseconds)),
+                Stats.Median(runs.Select(m => (double)m.RssKiB)), Stats.Median(runs.Select(m => (double)m.Threads)));
+        }
+    }
+}
