@@ -128,7 +128,15 @@ public class AppBuilder : IAppBuilder
             {
                 return (parameters[0].ParameterType, next =>
                 {
-                    Unwrap(() => method.Invoke(instance, [next, .. args]));
+                    try
+                    {
+                        method.Invoke(instance, [next, .. args]);
+                    }
+                    catch (TargetInvocationException e) when (e.InnerException is not null)
+                    {
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+                    }
+
                     return instance;
                 }, type.FullName!);
             }
