@@ -17,7 +17,7 @@ internal sealed class Listener
 {
     private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Listener");
     private static readonly byte[] PlainHttpOnTlsPort =
-        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 47\r\nConnection: close\r\n\r\nThis port speaks HTTPS; plain HTTP was refused.\n"u8.ToArray();
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 48\r\nConnection: close\r\n\r\nThis port speaks HTTPS; plain HTTP was refused.\n"u8.ToArray();
 
     private readonly ListenInterface _interface;
     private Socket? _socket;
