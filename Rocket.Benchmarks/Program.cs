@@ -21,10 +21,12 @@ internal static class Program
             IdleCommand.Create(),
             MicroCommand.Create(),
             ServeRocketCommand.Create(),
+            StaticCommand.Create(),
+            ServeStaticCommand.Create(),
             ProxyCommand.Create(),
         };
         var parse = root.Parse(args);
-        if (parse.CommandResult.Command.Name is "serve-rocket" or "micro")
+        if (parse.CommandResult.Command.Name is "serve-rocket" or "micro" or "serve-static")
         {
             // Rocket (and BenchmarkDotNet) handle Ctrl-C themselves; no child processes to clean up.
             return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
