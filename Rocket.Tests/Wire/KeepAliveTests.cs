@@ -127,6 +127,17 @@ public class KeepAliveTests
     }
 
     [Test]
+    public void PipelinedRequestAfterConnectionCloseIsNotServed()
+    {
+        using var client = _server.Connect();
+        client.Send("GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /ignored HTTP/1.1\r\nHost: x\r\n\r\n");
+        var response = client.ReadResponse();
+        Assert.That(response.BodyText, Is.EqualTo("GET /last "));
+        Assert.That(response.Header("Connection"), Is.EqualTo("close"));
+        Assert.That(Wire.ServerClosed(client), Is.True);
+    }
+
+    [Test]
     public void PipelinedRequestAfterARejectedOneIsNotServed()
     {
         using var client = _server.Connect();
