@@ -19,10 +19,8 @@ public static class TestPlugins
     private static readonly Lazy<string> Sample = new(PublishSample, LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly string Root = DotNetCli.NewTempDirectory("rocket-plugins");
 
-    static TestPlugins()
-    {
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => DotNetCli.DeleteQuietly(Root);
-    }
+    /// <summary>Deletes the built plugins (called once after all tests by <see cref="TestPluginsCleanup"/>).</summary>
+    public static void DeleteAll() => DotNetCli.DeleteQuietly(Root);
 
     public static string MainFolder => Path.Combine(Built.Value, "main");
 
