@@ -261,6 +261,7 @@ public sealed class Connection
             else if (Socket.Connected)
             {
                 Socket.Shutdown(SocketShutdown.Send);
+                DiscardUnread();
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -271,6 +272,32 @@ public sealed class Connection
         Tls?.Dispose();
         Socket.Dispose();
         Listener.Server.OnConnectionClosed(this);
+    }
+
+    /// <summary>
+    /// Closing with unread bytes in the receive buffer makes the kernel send a reset, which can destroy the
+    /// response still in flight to the client. Read off what is already there (without waiting) first.
+    /// </summary>
+    private void DiscardUnread()
+    {
+        const int MaxDiscard = 64 * 1024;
+        var available = Math.Min(Socket.Available, MaxDiscard);
+        if (available <= 0 || Tls is not null)
+        {
+            return;
+        }
+
+        Span<byte> scratch = stackalloc byte[4096];
+        while (available > 0)
+        {
+            var n = Socket.Receive(scratch[..Math.Min(scratch.Length, available)], SocketFlags.None, out var error);
+            if (error != SocketError.Success || n <= 0)
+            {
+                return;
+            }
+
+            available -= n;
+        }
     }
 
     private void OnReadable()

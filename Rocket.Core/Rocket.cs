@@ -173,7 +173,16 @@ public sealed class Rocket : IDisposable
                 RequestClientCertificate = RequestClientCertificate,
             };
             worker.Attach(core);
-            worker.RunInitialize();
+            try
+            {
+                worker.RunInitialize();
+            }
+            catch
+            {
+                core.Monitor.Dispose();
+                throw;
+            }
+
             try
             {
                 foreach (var i in _interfaces)

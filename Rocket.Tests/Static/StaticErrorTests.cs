@@ -37,6 +37,7 @@ public class StaticErrorTests
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void UnreadableFileIs403ForNonRootUsers()
     {
         Assume.That(Environment.UserName, Is.Not.EqualTo("root"), "root reads every file; the FIFO test covers 403 instead");

@@ -148,12 +148,16 @@ public sealed class RawClient : IDisposable
         return ms.ToArray();
     }
 
-    /// <summary>True when the server closed the connection (reads end of stream or reset) within the timeout.</summary>
+    /// <summary>True when the server closed the connection (end of stream or reset); false when bytes arrive. A read timeout throws: silence is not a close.</summary>
     public bool IsClosedByServer()
     {
         try
         {
             return _start == _end && !Fill();
+        }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut })
+        {
+            throw new TimeoutException("The server neither closed the connection nor sent anything within the read timeout.", e);
         }
         catch (IOException)
         {
