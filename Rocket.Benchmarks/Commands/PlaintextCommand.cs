@@ -25,7 +25,7 @@ internal static class PlaintextCommand
         };
         var candidate = new Option<ServerKind>("--candidate")
         {
-            Description = "Server compared with Kestrel. 'kestrel' runs Kestrel against itself: an A/A check of the noise.",
+            Description = "Server compared with Kestrel: rocket (a bare Worker), owin (an OWIN AppFunc), katana (a Katana Startup). 'kestrel' runs Kestrel against itself: an A/A check of the noise.",
             DefaultValueFactory = _ => ServerKind.Rocket,
         };
         var minThreads = new Option<int>("--min-threads") { Description = "Rocket's minThreads.", DefaultValueFactory = _ => 4 };
@@ -73,7 +73,13 @@ internal static class PlaintextCommand
             {
                 // A = the Kestrel baseline, B = the candidate; both pinned to core 0, loaded one at a time.
                 servers.Add(ServerProcess.Start(ServerKind.Kestrel, "Kestrel", ports[0], MinThreads));
-                servers.Add(ServerProcess.Start(Candidate, Candidate == ServerKind.Kestrel ? "Kestrel (B)" : "Rocket", ports[1], MinThreads));
+                servers.Add(ServerProcess.Start(Candidate, Candidate switch
+                {
+                    ServerKind.Kestrel => "Kestrel (B)",
+                    ServerKind.Owin => "Rocket owin AppFunc",
+                    ServerKind.Katana => "Rocket owin Katana",
+                    _ => "Rocket",
+                }, ports[1], MinThreads));
                 foreach (var server in servers)
                 {
                     await server.WaitReadyAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);

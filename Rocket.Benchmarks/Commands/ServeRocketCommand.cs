@@ -13,11 +13,17 @@ internal static class ServeRocketCommand
     {
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1.", Required = true };
         var minThreads = new Option<int>("--min-threads") { Description = "Rocket's minThreads (worker threads kept).", DefaultValueFactory = _ => 4 };
+        var app = new Option<string>("--app")
+        {
+            Description = "plaintext (a bare Worker), owin (an OWIN AppFunc) or katana (a Katana Startup's app.Run), all sending the same bytes.",
+            DefaultValueFactory = _ => "plaintext",
+        };
+        app.AcceptOnlyFromAmong("plaintext", "owin", "katana");
         var command = new Command("serve-rocket", "Run Rocket with the plaintext worker on 127.0.0.1 (blocks until SIGTERM / Ctrl-C).")
         {
-            port, minThreads,
+            port, minThreads, app,
         };
-        command.SetAction(parse => Serve(parse.GetValue(port), parse.GetValue(minThreads)));
+        command.SetAction(parse => Serve(parse.GetValue(port), parse.GetValue(minThreads), parse.GetValue(app)!));
         return command;
     }
 
@@ -25,7 +31,7 @@ internal static class ServeRocketCommand
     public static void ConfigureQuietLogging() =>
         LogManager.Setup().LoadConfiguration(builder => builder.ForLogger().FilterMinLevel(LogLevel.Warn).WriteToConsole());
 
-    private static int Serve(int port, int minThreads)
+    private static int Serve(int port, int minThreads, string app)
     {
         if (port is < 1 or > 65535 || minThreads < 1)
         {
@@ -39,7 +45,9 @@ internal static class ServeRocketCommand
         }
         ConfigureQuietLogging();
         PlaintextWorker.Register();
-        var server = new Rocket(("127.0.0.1", port), PlaintextWorker.Method, new AppInfo(), minThreads: minThreads);
+        var server = app == "plaintext"
+            ? new Rocket(("127.0.0.1", port), PlaintextWorker.Method, new AppInfo(), minThreads: minThreads)
+            : new Rocket(("127.0.0.1", port), "owin", OwinPlaintextApps.For(app), minThreads: minThreads);
         server.Start();
         return 0;
     }

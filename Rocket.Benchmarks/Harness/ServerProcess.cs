@@ -8,6 +8,12 @@ internal enum ServerKind
 {
     Rocket,
     Kestrel,
+
+    /// <summary>Rocket's "owin" method serving the plaintext AppFunc.</summary>
+    Owin,
+
+    /// <summary>Rocket's "owin" method serving the plaintext as a Katana Startup (app.Run + WriteAsync).</summary>
+    Katana,
 }
 
 /// <summary>A server under test: a child process pinned to <see cref="Pinning.ServerCore"/> on 127.0.0.1.</summary>
@@ -52,9 +58,10 @@ internal sealed class ServerProcess : IDisposable
             ServerKind.Kestrel => (
                 (IReadOnlyList<string>)[KestrelPeerPath(), address],
                 new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" }),
-            ServerKind.Rocket => (
+            ServerKind.Rocket or ServerKind.Owin or ServerKind.Katana => (
                 [typeof(ServerProcess).Assembly.Location, "serve-rocket", "--port", port.ToString(CultureInfo.InvariantCulture),
-                 "--min-threads", rocketMinThreads.ToString(CultureInfo.InvariantCulture)],
+                 "--min-threads", rocketMinThreads.ToString(CultureInfo.InvariantCulture),
+                 "--app", kind switch { ServerKind.Owin => "owin", ServerKind.Katana => "katana", _ => "plaintext" }],
                 new Dictionary<string, string> { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1" }),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
