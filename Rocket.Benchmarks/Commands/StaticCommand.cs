@@ -25,14 +25,21 @@ internal static class StaticCommand
         var connections = new Option<int>("--connections") { Description = "wrk connections (-c).", DefaultValueFactory = _ => 64 };
         var minThreads = new Option<int>("--min-threads") { Description = "Rocket's minThreads.", DefaultValueFactory = _ => 4 };
         var memoryMax = new Option<long?>("--memory-cache-max-file-size") { Description = "Passed to serve-static (bytes; 0 = always sendfile); default: the method's default." };
+        var maxOtherCpu = new Option<double>("--max-other-cpu")
+        {
+            Description = "Repeat a run when other processes used more than this (% of one core) or the hypervisor stole it.",
+            DefaultValueFactory = _ => 10,
+        };
+        var retries = new Option<int>("--retries") { Description = "How often one noisy run is repeated before it is kept anyway (flagged).", DefaultValueFactory = _ => 2 };
         var output = new Option<FileInfo?>("--output") { Description = "Also write the Markdown report to this file (bench/out/ is git-ignored)." };
         var command = new Command("static", "Side-by-side static file runs: Rocket's static method vs nginx (1 KiB, 64 KiB, 10 MiB; wrk, medians, ratios).")
         {
-            duration, runs, prewarm, warmup, connections, minThreads, memoryMax, output,
+            duration, runs, prewarm, warmup, connections, minThreads, memoryMax, maxOtherCpu, retries, output,
         };
         command.SetAction((parse, cancellationToken) => new Run(
             parse.GetValue(duration), parse.GetValue(runs), parse.GetValue(prewarm), parse.GetValue(warmup),
-            parse.GetValue(connections), parse.GetValue(minThreads), parse.GetValue(memoryMax)).ExecuteAsync(parse.GetValue(output), cancellationToken));
+            parse.GetValue(connections), parse.GetValue(minThreads), parse.GetValue(memoryMax),
+            parse.GetValue(maxOtherCpu), parse.GetValue(retries)).ExecuteAsync(parse.GetValue(output), cancellationToken));
         return command;
     }
 
@@ -41,9 +48,10 @@ internal static class StaticCommand
         public string Url(string file) => $"http://127.0.0.1:{Port}/{file}";
     }
 
-    private sealed record Measurement(string File, int Size, int Round, Server Server, WrkResult Result, long RssKiB, int Threads, double OtherCpu, double Steal);
+    private sealed record Measurement(string File, int Size, int Round, Server Server, WrkResult Result, long RssKiB, int Threads, double OtherCpu, double Steal, bool Kept, string Note);
 
-    private sealed record Run(int Duration, int Runs, int Prewarm, int Warmup, int Connections, int MinThreads, long? MemoryMax)
+    private sealed record Run(
+        int Duration, int Runs, int Prewarm, int Warmup, int Connections, int MinThreads, long? MemoryMax, double MaxOtherCpu, int Retries)
     {
         private readonly List<Measurement> _measurements = [];
 
@@ -188,19 +196,29 @@ internal static class StaticCommand
 
         private async Task MeasureAsync(string name, int size, int round, Server server, List<Server> servers, CancellationToken cancellationToken)
         {
-            var watch = CpuWatch.Start([.. servers.Select(s => s.Child.Id)]);
-            var result = await Wrk.RunAsync(server.Url(name), Connections, Duration, cancellationToken).ConfigureAwait(false);
-            var (other, steal) = watch.Stop();
-            if (server.Child.HasExited)
+            for (var attempt = 0; ; attempt++)
             {
-                throw new InvalidOperationException($"{server.Name} exited during the run:\n{server.Child.Output}");
-            }
+                var watch = CpuWatch.Start([.. servers.Select(s => s.Child.Id)]);
+                var result = await Wrk.RunAsync(server.Url(name), Connections, Duration, cancellationToken).ConfigureAwait(false);
+                var (other, steal) = watch.Stop();
+                if (server.Child.HasExited)
+                {
+                    throw new InvalidOperationException($"{server.Name} exited during the run:\n{server.Child.Output}");
+                }
 
-            var (rss, threads) = (ProcStats.RssKiB(server.Child.Id), ProcStats.Threads(server.Child.Id));
-            _measurements.Add(new Measurement(name, size, round, server, result, rss, threads, other, steal));
-            Log.Progress($"{name} run {round}/{Runs} {server.Name}: {Format.Rate(result.RequestsPerSecond)} req/s, {GBps(result.RequestsPerSecond * size)}, "
-                         + $"p99 {Format.Ms(result.P99Milliseconds)}, RSS {Format.MiB(rss)}, {threads} threads, other CPU {Format.Percent(other)}, steal {Format.Percent(steal)}"
-                         + (result.Errors.Length > 0 ? $" ({result.Errors})" : ""));
+                var (rss, threads) = (ProcStats.RssKiB(server.Child.Id), ProcStats.Threads(server.Child.Id));
+                var noisy = other + steal > MaxOtherCpu;
+                var kept = !noisy || attempt >= Retries;
+                var note = string.Join("; ", new[] { noisy ? (kept ? "noisy, kept after retries" : "noisy, repeated") : "", result.Errors }.Where(n => n.Length > 0));
+                _measurements.Add(new Measurement(name, size, round, server, result, rss, threads, other, steal, kept, note));
+                Log.Progress($"{name} run {round}/{Runs} {server.Name}: {Format.Rate(result.RequestsPerSecond)} req/s, {GBps(result.RequestsPerSecond * size)}, "
+                             + $"p99 {Format.Ms(result.P99Milliseconds)}, RSS {Format.MiB(rss)}, {threads} threads, other CPU {Format.Percent(other)}, steal {Format.Percent(steal)}"
+                             + (note.Length > 0 ? $" ({note})" : ""));
+                if (kept)
+                {
+                    return;
+                }
+            }
         }
 
         private async Task<string> ReportAsync(List<Server> servers, CancellationToken cancellationToken)
@@ -226,19 +244,19 @@ internal static class StaticCommand
             }
 
             text.AppendLine(CultureInfo.InvariantCulture, $"Medians of {Runs} runs of {Duration} s at -c{Connections}. Goals (issue 5): >= 1.0x req/s for 1 KiB, >= 0.9x bytes/s for 64 KiB and 10 MiB. Differences under ~10% are noise on these machines.").AppendLine().Append(table).AppendLine();
-            var all = new MarkdownTable("file", "run", "server", ">req/s", ">p99", ">RSS", ">threads", ">other CPU", ">steal", "errors");
+            var all = new MarkdownTable("file", "run", "server", ">req/s", ">p99", ">RSS", ">threads", ">other CPU", ">steal", "note");
             foreach (var m in _measurements)
             {
                 all.Add(m.File, m.Round.ToString(CultureInfo.InvariantCulture), m.Server.Name, Format.Rate(m.Result.RequestsPerSecond), Format.Ms(m.Result.P99Milliseconds),
-                    Format.MiB(m.RssKiB), m.Threads.ToString(CultureInfo.InvariantCulture), Format.Percent(m.OtherCpu), Format.Percent(m.Steal), m.Result.Errors);
+                    Format.MiB(m.RssKiB), m.Threads.ToString(CultureInfo.InvariantCulture), Format.Percent(m.OtherCpu), Format.Percent(m.Steal), m.Kept ? m.Note : $"~~skipped~~ {m.Note}");
             }
 
-            return text.AppendLine("All runs, in order:").AppendLine().Append(all).ToString();
+            return text.AppendLine(CultureInfo.InvariantCulture, $"All runs, in order (other CPU and steal in % of one core; runs above {Format.Percent(MaxOtherCpu)} are repeated up to {Retries} times):").AppendLine().Append(all).ToString();
         }
 
         private (double Rate, double P99, double Rss, double Threads) Median(string file, Server server)
         {
-            var runs = _measurements.Where(m => m.File == file && m.Server == server).ToArray();
+            var runs = _measurements.Where(m => m.File == file && m.Server == server && m.Kept).ToArray();
             return (Stats.Median(runs.Select(m => m.Result.RequestsPerSecond)), Stats.Median(runs.Select(m => m.Result.P99Milliseconds)),
                 Stats.Median(runs.Select(m => (double)m.RssKiB)), Stats.Median(runs.Select(m => (double)m.Threads)));
         }

@@ -10,6 +10,9 @@ namespace RocketOwin.Methods.Static.Internal;
 /// </summary>
 internal sealed class FileResponder(StaticOptions options, FileCache cache)
 {
+    /// <summary>Bodies up to this size are copied into the response buffer synchronously (the buffer is 16 KiB by default).</summary>
+    private const int SyncWriteLimit = 16 * 1024;
+
     private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Static");
 
     public ValueTask RespondAsync(RequestContext context, string requestPath, FileEntry entry, bool isHead)
@@ -124,8 +127,15 @@ internal sealed class FileResponder(StaticOptions options, FileCache cache)
     {
         if (file.Content is { } content)
         {
-            context.Response.Write(content.AsSpan((int)offset, (int)count));
-            return ValueTask.CompletedTask;
+            if (count <= SyncWriteLimit)
+            {
+                context.Response.Write(content.AsSpan((int)offset, (int)count));
+                return ValueTask.CompletedTask;
+            }
+
+            // Larger bodies go past the response buffer straight to the socket: asynchronously, so a client
+            // whose window is full parks the request instead of blocking a worker thread.
+            return context.Response.WriteAsync(content.AsMemory((int)offset, (int)count));
         }
 
         return SendFileAsync(context, requestPath, file, offset, count);

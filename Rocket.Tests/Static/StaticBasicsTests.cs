@@ -133,15 +133,19 @@ public class StaticBasicsTests
         new Random(5).NextBytes(large);
         site.Write("small.txt", "small");
         site.Write("large.bin", large);
+        site.Write("medium.bin", large[..(40 * 1024)]);
         site.Start();
         using var client = site.Server.Connect();
         client.Send("GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /large.bin HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /large.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000-1999\r\n\r\n");
+                    + "GET /medium.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /large.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000-1999\r\n\r\nGET /medium.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=100-30000\r\n\r\n");
 
         Assert.That(client.ReadResponse().BodyText, Is.EqualTo("small"));
         Assert.That(client.ReadResponse().Body, Is.EqualTo(large));
+        Assert.That(client.ReadResponse().Body, Is.EqualTo(large[..(40 * 1024)]), "from memory, past the response buffer");
         Assert.That(client.ReadResponse().BodyText, Is.EqualTo("small"));
         Assert.That(client.ReadResponse().Body, Is.EqualTo(large[1000..2000]));
+        Assert.That(client.ReadResponse().Body, Is.EqualTo(large[100..30001]));
     }
 
     [Test]
