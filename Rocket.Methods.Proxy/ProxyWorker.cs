@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using NLog;
 using RocketOwin.Methods.Proxy.Internal;
@@ -45,6 +46,7 @@ public sealed class ProxyWorker : Worker
     protected override void Shutdown() => _invoker?.Dispose();
 
     /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask HandleAsync(RequestContext context)
     {
         // Touch the token before the first await: the core then watches the socket for the client leaving.
@@ -55,13 +57,27 @@ public sealed class ProxyWorker : Worker
             return;
         }
 
-        using var upstreamToken = CancellationTokenSource.CreateLinkedTokenSource(clientGone);
-        var (upstream, response) = await SendAsync(context, path, upstreamToken, clientGone).ConfigureAwait(false);
-        if (response is null)
+        var upstreamToken = UpstreamTokenSource.Rent(clientGone);
+        try
         {
-            return; // a 502/504 was written
-        }
+            var (upstream, response) = await SendAsync(context, path, upstreamToken, clientGone).ConfigureAwait(false);
+            if (response is null)
+            {
+                return; // a 502/504 was written
+            }
 
+            await RelayAsync(context, upstream, response, upstreamToken, clientGone).ConfigureAwait(false);
+        }
+        finally
+        {
+            upstreamToken.Return();
+        }
+    }
+
+    /// <summary>Sends the upstream's response (or tunnels after a 101), then releases it and the upstream.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RelayAsync(RequestContext context, Upstream upstream, HttpResponseMessage response, UpstreamTokenSource upstreamToken, CancellationToken clientGone)
+    {
         try
         {
             if (response.StatusCode == HttpStatusCode.SwitchingProtocols && context.Request.IsUpgradeRequest)
@@ -71,7 +87,9 @@ public sealed class ProxyWorker : Worker
             }
 
             _heads.Copy(response, context);
-            var body = await response.Content.ReadAsStreamAsync(upstreamToken.Token).ConfigureAwait(false);
+
+            // SocketsHttpHandler's response content hands its stream over synchronously: no Task<Stream> per request.
+            var body = response.Content.ReadAsStream(upstreamToken.Token);
             await BodyCopier.CopyAsync(body, context.Response, _options.BufferSize, upstreamToken, _options.UpstreamTimeout, clientGone).ConfigureAwait(false);
         }
         catch (UpstreamBodyException e)
@@ -93,7 +111,8 @@ public sealed class ProxyWorker : Worker
     }
 
     /// <summary>Sends the request, retrying once on another upstream when that is safe. Null response: the error response was written.</summary>
-    private async ValueTask<(Upstream Upstream, HttpResponseMessage? Response)> SendAsync(RequestContext context, string path, CancellationTokenSource upstreamToken, CancellationToken clientGone)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(Upstream Upstream, HttpResponseMessage? Response)> SendAsync(RequestContext context, string path, UpstreamTokenSource upstreamToken, CancellationToken clientGone)
     {
         var head = context.Request;
         var upstream = _pool.Select();

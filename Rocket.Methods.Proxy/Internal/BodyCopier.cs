@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace RocketOwin.Methods.Proxy.Internal;
 
@@ -16,8 +17,16 @@ internal static class BodyCopier
     /// <param name="readTimeout">Longest wait for one upstream read.</param>
     /// <param name="clientGone">Cancels writes to the client.</param>
     /// <exception cref="UpstreamBodyException">Reading the upstream failed or timed out.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public static async ValueTask CopyAsync(Stream source, Response response, int bufferSize, CancellationTokenSource upstream, TimeSpan readTimeout, CancellationToken clientGone)
     {
+        // A body whose length is known and small needs no more than its length (plus room to see the end):
+        // small arrays come back from the pool's hot buckets instead of a 64 KiB one per request.
+        if (response.ContentLength is { } length && length < bufferSize)
+        {
+            bufferSize = (int)length + 1;
+        }
+
         var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         var memory = buffer.AsMemory(0, bufferSize);
         var token = upstream.Token;
@@ -102,6 +111,7 @@ internal static class BodyCopier
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<int> Finish(ValueTask<int> read, CancellationToken clientGone)
     {
         try

@@ -1,14 +1,19 @@
+using System.Collections.Frozen;
+
 namespace RocketOwin.Methods.Proxy.Internal;
 
 /// <summary>Which header fields a proxy must not forward (RFC 9110 §7.6.1), and small field-syntax helpers.</summary>
 internal static class HeaderRules
 {
-    // RFC 9110 §7.6.1 and RFC 9112 §9.6 name these; Proxy-Connection and Keep-Alive are the legacy ones every proxy drops.
-    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
-    {
+    /// <summary>The hop-by-hop field names: RFC 9110 §7.6.1 and RFC 9112 §9.6 name these; Proxy-Connection and Keep-Alive are the legacy ones every proxy drops.</summary>
+    public static IReadOnlyList<string> HopByHopNames { get; } =
+    [
         "Connection", "Keep-Alive", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
         "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
-    };
+    ];
+
+    // After HopByHopNames: static fields initialise in text order.
+    private static readonly FrozenSet<string> HopByHop = HopByHopNames.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>True for a hop-by-hop field that never crosses the proxy.</summary>
     public static bool IsHopByHop(string name) => HopByHop.Contains(name);

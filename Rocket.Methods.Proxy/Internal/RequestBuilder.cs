@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Net;
 using System.Net.Sockets;
 
@@ -9,18 +10,13 @@ internal sealed class RequestBuilder(ProxyOptions options)
 {
     private static readonly UriCreationOptions RawUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
     private readonly string? _via = options.Via;
+    private readonly FrozenSet<string> _notForwarded = NotForwarded(options);
 
     /// <summary>Builds the request for <paramref name="upstream"/>; <paramref name="path"/> is the raw path after path_base.</summary>
     public HttpRequestMessage Build(RequestContext context, Upstream upstream, string path, RequestBodyContent? content)
     {
         var head = context.Request;
-        var query = head.QueryString;
-        var target = query.Length == 0
-            ? string.Concat(upstream.Origin, upstream.PathPrefix, path)
-            : string.Concat(upstream.Origin, upstream.PathPrefix, path, "?", query);
-
-        // The path goes out exactly as the client encoded it (no dot-segment or escape rewriting by Uri).
-        var request = new HttpRequestMessage(HttpMethod.Parse(head.Method), new Uri(target, RawUri))
+        var request = new HttpRequestMessage(HttpMethod.Parse(head.Method), TargetUri(upstream, path, head.QueryString))
         {
             Version = System.Net.HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -29,6 +25,25 @@ internal sealed class RequestBuilder(ProxyOptions options)
 
         CopyHeaders(context, request, content);
         return request;
+    }
+
+    /// <summary>The upstream URL for a path and query; the last one built for the upstream is reused when they repeat.</summary>
+    private static Uri TargetUri(Upstream upstream, string path, string query)
+    {
+        var last = upstream.LastTarget;
+        if (last is not null && string.Equals(last.Path, path, StringComparison.Ordinal) && string.Equals(last.Query, query, StringComparison.Ordinal))
+        {
+            return last.Uri;
+        }
+
+        var target = query.Length == 0
+            ? string.Concat(upstream.Origin, upstream.PathPrefix, path)
+            : string.Concat(upstream.Origin, upstream.PathPrefix, path, "?", query);
+
+        // The path goes out exactly as the client encoded it (no dot-segment or escape rewriting by Uri).
+        var uri = new Uri(target, RawUri);
+        upstream.LastTarget = new Upstream.Target(path, query, uri);
+        return uri;
     }
 
     private void CopyHeaders(RequestContext context, HttpRequestMessage request, RequestBodyContent? content)
@@ -45,7 +60,7 @@ internal sealed class RequestBuilder(ProxyOptions options)
         for (var i = 0; i < fields.Count; i++)
         {
             var name = fields.NameAt(i);
-            if (HeaderRules.IsHopByHop(name) || IsSetByProxy(name) || (named is not null && named.Contains(name)))
+            if (_notForwarded.Contains(name) || (named is not null && named.Contains(name)))
             {
                 continue;
             }
@@ -125,14 +140,25 @@ internal sealed class RequestBuilder(ProxyOptions options)
         return element;
     }
 
-    /// <summary>Fields the proxy writes itself (or that SocketsHttpHandler frames), so the client's copies are not forwarded.</summary>
-    private bool IsSetByProxy(string name)
-        => name.Equals("Host", StringComparison.OrdinalIgnoreCase)
-           || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-           || name.Equals("Expect", StringComparison.OrdinalIgnoreCase)
-           || (options.XForwarded && (name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase)
-                                      || name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase)
-                                      || name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase)))
-           || (options.Forwarded && name.Equals("Forwarded", StringComparison.OrdinalIgnoreCase))
-           || (_via is not null && name.Equals("Via", StringComparison.OrdinalIgnoreCase));
+    /// <summary>Hop-by-hop fields and those the proxy writes itself (or that SocketsHttpHandler frames): the client's copies are not forwarded.</summary>
+    private static FrozenSet<string> NotForwarded(ProxyOptions options)
+    {
+        var names = new List<string>(HeaderRules.HopByHopNames) { "Host", "Content-Length", "Expect" };
+        if (options.XForwarded)
+        {
+            names.AddRange(["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"]);
+        }
+
+        if (options.Forwarded)
+        {
+            names.Add("Forwarded");
+        }
+
+        if (options.Via is not null)
+        {
+            names.Add("Via");
+        }
+
+        return names.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    }
 }

@@ -6,6 +6,7 @@ internal sealed class Upstream
 {
     private int _outstanding;
     private long _downUntil;
+    private Target? _lastTarget;
 
     public Upstream(Uri baseUri)
     {
@@ -46,5 +47,15 @@ internal sealed class Upstream
 
     public void MarkUp() => Volatile.Write(ref _downUntil, 0);
 
+    /// <summary>The upstream URL built last, reused while requests ask for the same path and query (read and replaced without locks: it is immutable).</summary>
+    public Target? LastTarget
+    {
+        get => Volatile.Read(ref _lastTarget);
+        set => Volatile.Write(ref _lastTarget, value);
+    }
+
     public override string ToString() => Name;
+
+    /// <summary>A raw path and query after path_base and the upstream URL made of them.</summary>
+    public sealed record Target(string Path, string Query, Uri Uri);
 }
