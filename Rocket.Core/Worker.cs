@@ -153,7 +153,6 @@ public abstract class Worker
         var server = exchange.Server;
         var connection = exchange.Connection;
         var response = exchange.Response;
-        exchange.Context.StopDisconnectWatch();
         try
         {
             if (exchange.Upgraded)
