@@ -82,7 +82,7 @@ public sealed class RequestContext
             return;
         }
 
-        _ = WatchAsync(_exchange.Connection.Socket);
+        _ = WatchAsync(_exchange.Connection);
     }
 
     internal void Abort()
@@ -95,14 +95,20 @@ public sealed class RequestContext
         {
             // A callback registered by the application threw; aborting goes on regardless.
         }
+        catch (ObjectDisposedException)
+        {
+            // A late disconnect watch raced with the next request's reset: that request starts afresh.
+        }
     }
 
-    private async Task WatchAsync(System.Net.Sockets.Socket socket)
+    private async Task WatchAsync(Connection connection)
     {
         try
         {
-            var n = await socket.ReceiveAsync(PeekBuffer, System.Net.Sockets.SocketFlags.Peek).ConfigureAwait(false);
-            if (n == 0)
+            var n = await connection.Socket.ReceiveAsync(PeekBuffer, System.Net.Sockets.SocketFlags.Peek).ConfigureAwait(false);
+
+            // The exchange is pooled: by now it may serve another connection, whose requests this close must not abort.
+            if (n == 0 && ReferenceEquals(_exchange.Connection, connection))
             {
                 Abort();
             }
@@ -114,7 +120,10 @@ public sealed class RequestContext
         }
         catch (System.Net.Sockets.SocketException)
         {
-            Abort();
+            if (ReferenceEquals(_exchange.Connection, connection))
+            {
+                Abort();
+            }
         }
         catch (ObjectDisposedException)
         {
