@@ -97,7 +97,20 @@ public sealed class StaticWorker : Worker
             return Fail(context, 403, isHead, LogLevel.Info, "directory without index file and display_index off");
         }
 
-        var page = DirectoryListing.Render(entry.PhysicalPath, path, options.DocumentRoot, options);
+        byte[] page;
+        try
+        {
+            page = DirectoryListing.Render(entry.PhysicalPath, path, options.DocumentRoot, options);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return Fail(context, 403, isHead, LogLevel.Info, "directory cannot be listed (permission denied)");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Fail(context, 404, isHead, LogLevel.Debug, "directory vanished");
+        }
+
         response.Headers.Set("Content-Type", "text/html; charset=utf-8");
         response.Headers.Set("Content-Length", page.Length.ToString(CultureInfo.InvariantCulture));
         if (options.CacheControl is { } cacheControl)
