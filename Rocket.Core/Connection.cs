@@ -20,6 +20,7 @@ public sealed class Connection
     private static long s_nextId;
     private readonly Action _onReadable;
     private ValueTask<int> _pendingWait;
+    private List<ArraySegment<byte>>? _gather;
     private int _state;
 
     internal Connection(Socket socket, Listener listener)
@@ -234,6 +235,39 @@ public sealed class Connection
         catch (SocketException e)
         {
             throw new IOException($"send failed: {e.SocketErrorCode}", e);
+        }
+    }
+
+    /// <summary>Sends <paramref name="first"/> then <paramref name="second"/>; on plain sockets as one sendmsg(2) with two buffers.</summary>
+    internal async ValueTask SendAsync(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> second, CancellationToken cancellationToken)
+    {
+        if (Tls is not null
+            || !System.Runtime.InteropServices.MemoryMarshal.TryGetArray(first, out var a)
+            || !System.Runtime.InteropServices.MemoryMarshal.TryGetArray(second, out var b))
+        {
+            await SendAsync(first, cancellationToken).ConfigureAwait(false);
+            await SendAsync(second, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var segments = _gather ??= new List<ArraySegment<byte>>(2);
+        segments.Clear();
+        segments.Add(a);
+        segments.Add(b);
+        try
+        {
+            // The buffer-list send completes only when every byte of every segment is sent. It reads the list while
+            // in flight, so it is not abandoned early on cancellation: a client that left fails the send anyway.
+            cancellationToken.ThrowIfCancellationRequested();
+            await Socket.SendAsync(segments, SocketFlags.None).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"send failed: {e.SocketErrorCode}", e);
+        }
+        finally
+        {
+            segments.Clear();
         }
     }
 

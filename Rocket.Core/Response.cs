@@ -506,8 +506,8 @@ public sealed class Response
 
     private async ValueTask WriteDirectAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        await _exchange.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _exchange.Connection.SendAsync(data, cancellationToken).ConfigureAwait(false);
+        // Pending bytes (typically the head) and the body leave in one gathered send, as nginx's writev does.
+        await _exchange.Output.FlushWithAsync(data, cancellationToken).ConfigureAwait(false);
         if (_framing == Framing.Chunked)
         {
             _exchange.Output.Write(Crlf);

@@ -66,6 +66,16 @@ internal sealed class OutputBuffer : IBufferWriter<byte>
         await _exchange.Connection.SendAsync(_buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Sends what is buffered followed by <paramref name="data"/>, in one gathered send where the transport allows it.</summary>
+    public ValueTask FlushWithAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var count = _count;
+        _count = 0;
+        return count == 0
+            ? _exchange.Connection.SendAsync(data, cancellationToken)
+            : _exchange.Connection.SendAsync(_buffer.AsMemory(0, count), data, cancellationToken);
+    }
+
     public void Discard() => _count = 0;
 
     private void Ensure(int sizeHint)
