@@ -27,6 +27,12 @@ internal sealed class UpstreamTokenSource : CancellationTokenSource
         if (Pool.TryDequeue(out var source))
         {
             Interlocked.Decrement(ref _pooled);
+            if (source.IsCancellationRequested)
+            {
+                // A timeout that was already firing when the source was reset cancelled it in the pool.
+                source.Dispose();
+                source = new UpstreamTokenSource();
+            }
         }
         else
         {
