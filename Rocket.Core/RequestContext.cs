@@ -12,6 +12,7 @@ public sealed class RequestContext
     private static readonly byte[] PeekBuffer = new byte[1];
     private readonly HttpExchange _exchange;
     private CancellationTokenSource? _aborted;
+    private int _watching;
 
     internal RequestContext(HttpExchange exchange) => _exchange = exchange;
 
@@ -66,8 +67,9 @@ public sealed class RequestContext
     }
 
     /// <summary>
-    /// While an asynchronous handler runs with the request body fully read, watch the socket so that
-    /// <see cref="RequestAborted"/> fires when the client closes (a peek: nothing is consumed).
+    /// Called by the monitor's sweep while an asynchronous handler runs with the request body fully read:
+    /// watch the socket so that <see cref="RequestAborted"/> fires when the client closes (a peek: nothing is
+    /// consumed). At most one watch per request.
     /// </summary>
     /// <remarks>
     /// The peek is never cancelled: it completes by itself when the client sends its next request (n > 0,
@@ -77,12 +79,13 @@ public sealed class RequestContext
     /// </remarks>
     internal void StartDisconnectWatch()
     {
-        if (_aborted is null || _exchange.Upgraded)
+        var connection = _exchange.Connection;
+        if (_aborted is null || _exchange.Upgraded || connection is null || Interlocked.Exchange(ref _watching, 1) == 1)
         {
             return;
         }
 
-        _ = WatchAsync(_exchange.Connection);
+        _ = WatchAsync(connection);
     }
 
     internal void Abort()
@@ -132,6 +135,7 @@ public sealed class RequestContext
 
     internal void ResetForNextRequest()
     {
+        Volatile.Write(ref _watching, 0);
         if (_aborted is not null && !_aborted.TryReset())
         {
             _aborted.Dispose();

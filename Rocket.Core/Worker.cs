@@ -77,11 +77,9 @@ public abstract class Worker
 
         if (!pending.IsCompleted)
         {
-            if (exchange.Body.IsComplete)
-            {
-                exchange.Context.StartDisconnectWatch();
-            }
-
+            // The monitor's sweep starts a disconnect watch for requests still running a second later;
+            // quick asynchronous requests (most proxied ones) never pay for it.
+            exchange.HandlerPending = true;
             _ = FinishAsync(exchange, pending);
             return TurnResult.Handed;
         }
@@ -153,6 +151,7 @@ public abstract class Worker
         var server = exchange.Server;
         var connection = exchange.Connection;
         var response = exchange.Response;
+        exchange.HandlerPending = false;
         try
         {
             if (exchange.Upgraded)

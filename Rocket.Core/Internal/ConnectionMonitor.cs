@@ -7,7 +7,8 @@ namespace RocketOwin.Internal;
 /// Rocket's connection monitor. Idle connections wait in the runtime's epoll engine (a zero-byte read each,
 /// see <see cref="Connection.WaitForData"/>), so no thread is pinned by them; this class sweeps them once a
 /// second: idle past the keep-alive timeout -> closed; a request head still incomplete past
-/// <see cref="ServerLimits.RequestHeadersTimeout"/> -> 408 and closed. The same tick refreshes the Date header.
+/// <see cref="ServerLimits.RequestHeadersTimeout"/> -> 408 and closed; a request whose asynchronous handler is still
+/// running gets a disconnect watch (so RequestAborted fires if its client leaves). The same tick refreshes the Date header.
 /// </summary>
 internal sealed class ConnectionMonitor : IDisposable
 {
@@ -58,6 +59,12 @@ internal sealed class ConnectionMonitor : IDisposable
     {
         if (!c.IsIdle)
         {
+            // A request still running asynchronously: from now on, notice if its client goes away.
+            if (c.Exchange is { HandlerPending: true } exchange && exchange.Body.IsComplete)
+            {
+                exchange.Context.StartDisconnectWatch();
+            }
+
             return;
         }
 

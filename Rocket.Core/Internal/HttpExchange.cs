@@ -16,6 +16,7 @@ internal sealed class HttpExchange
     private byte[] _input = new byte[InitialInputSize];
     private int _inStart;
     private int _inEnd;
+    private bool _handlerPending;
 
     public HttpExchange(ServerCore server)
     {
@@ -48,6 +49,13 @@ internal sealed class HttpExchange
     public int BufferedInput => _inEnd - _inStart;
 
     public ReadOnlySpan<byte> BufferedSpan => _input.AsSpan(_inStart, _inEnd - _inStart);
+
+    /// <summary>True while an asynchronous handler runs (the monitor may then start a disconnect watch).</summary>
+    public bool HandlerPending
+    {
+        get => Volatile.Read(ref _handlerPending);
+        set => Volatile.Write(ref _handlerPending, value);
+    }
 
     /// <summary>True after the handler switched protocols; the connection closes when it completes.</summary>
     public bool Upgraded { get; set; }
