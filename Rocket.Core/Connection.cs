@@ -135,7 +135,14 @@ public sealed class Connection
             return false;
         }
 
-        if (beforeClose is not null && Tls is null)
+        if (beforeClose is not null && Tls is not null)
+        {
+            // TLS needs a record written through the stream: do it off the monitor's thread, bounded in time.
+            _ = SendOverTlsThenCloseAsync(Tls, beforeClose);
+            return true;
+        }
+
+        if (beforeClose is not null)
         {
             try
             {
@@ -150,6 +157,23 @@ public sealed class Connection
 
         CloseTransport(abort: false);
         return true;
+    }
+
+    private async Task SendOverTlsThenCloseAsync(SslStream tls, byte[] data)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await tls.WriteAsync(data, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or NotSupportedException)
+        {
+            // The client is gone or not reading: closing is all that is left.
+        }
+        finally
+        {
+            CloseTransport(abort: false);
+        }
     }
 
     /// <summary>Blocking receive into <paramref name="buffer"/>: bytes read, or 0 at end of stream.</summary>
