@@ -11,7 +11,7 @@ namespace RocketOwin.Host;
 /// </summary>
 internal static class ConfigFile
 {
-    private static readonly string[] Keys = ["method", "bind", "root", "upstream", "app", "set", "minThreads", "maxThreads", "queueSize", "timeout", "plugins"];
+    private static readonly string[] Keys = ["method", "bind", "root", "upstream", "app", "set", "minThreads", "maxThreads", "queueSize", "timeout", "plugins", "clientCertificates"];
 
     /// <exception cref="HostException">The file is missing, is not JSON, or holds a wrong key or value; the message names it.</exception>
     public static HostSettings Read(string path)
@@ -64,6 +64,7 @@ internal static class ConfigFile
                     "maxThreads" => settings with { MaxThreads = reader.Int(key, v) },
                     "queueSize" => settings with { QueueSize = reader.Int(key, v) },
                     "timeout" => settings with { Timeout = reader.Int(key, v) },
+                    "clientCertificates" => settings with { ClientCertificates = reader.Bool(key, v) },
                     _ => settings with { Plugins = reader.Path(key, v) },
                 };
             }
@@ -78,6 +79,14 @@ internal static class ConfigFile
             => value.ValueKind == JsonValueKind.String ? value.GetString()! : throw Wrong(key, value, "a string");
 
         public string Path(string key, JsonElement value) => System.IO.Path.GetFullPath(String(key, value), baseDirectory);
+
+        public bool Bool(string key, JsonElement value)
+            => value.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw Wrong(key, value, "true or false"),
+            };
 
         public int Int(string key, JsonElement value)
             => value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var i) ? i : throw Wrong(key, value, "a whole number");

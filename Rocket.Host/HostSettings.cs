@@ -29,6 +29,9 @@ internal sealed record HostSettings
 
     public string? Plugins { get; init; }
 
+    /// <summary>Ask TLS clients for a certificate (<see cref="Rocket.RequestClientCertificate"/>).</summary>
+    public bool? ClientCertificates { get; init; }
+
     /// <summary>These settings with every value <paramref name="flags"/> gives replacing this one; <c>set</c> keys are merged.</summary>
     public HostSettings OverrideWith(HostSettings flags)
     {
@@ -51,6 +54,7 @@ internal sealed record HostSettings
             QueueSize = flags.QueueSize ?? QueueSize,
             Timeout = flags.Timeout ?? Timeout,
             Plugins = flags.Plugins ?? Plugins,
+            ClientCertificates = flags.ClientCertificates ?? ClientCertificates,
         };
     }
 

@@ -68,6 +68,11 @@ internal static class RocketCommand
         HelpName = "rocket.json",
     };
 
+    private static readonly Option<bool> ClientCertificatesOption = new("--client-certificates")
+    {
+        Description = "On HTTPS interfaces, ask clients for a TLS certificate (optional for them); the owin method shows it as ssl.ClientCertificate.",
+    };
+
     private static readonly Option<bool> ListMethodsOption = new("--list-methods") { Description = "Print the methods found and where each comes from, then exit." };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -75,7 +80,7 @@ internal static class RocketCommand
         var root = new RootCommand("rocket: serve a Rocket.Owin method over HTTP/1.1. Ctrl-C or SIGTERM stops it.")
         {
             MethodOption, BindOption, RootOption, UpstreamOption, AppOption, SetOption,
-            MinThreadsOption, MaxThreadsOption, QueueSizeOption, TimeoutOption, PluginsOption, ConfigOption, ListMethodsOption,
+            MinThreadsOption, MaxThreadsOption, QueueSizeOption, TimeoutOption, PluginsOption, ClientCertificatesOption, ConfigOption, ListMethodsOption,
         };
         root.SetAction(parse => Execute(parse, output, error));
 
@@ -143,6 +148,7 @@ internal static class RocketCommand
             QueueSize = Given(parse, QueueSizeOption),
             Timeout = Given(parse, TimeoutOption),
             Plugins = parse.GetValue(PluginsOption),
+            ClientCertificates = parse.GetResult(ClientCertificatesOption) is null ? null : parse.GetValue(ClientCertificatesOption),
         };
     }
 

@@ -33,6 +33,7 @@ internal static class ServerRunner
                 handleSignals: false)
             {
                 PluginsDirectory = plugins,
+                RequestClientCertificate = settings.ClientCertificates ?? false,
             };
         }
         catch (ArgumentException e)
