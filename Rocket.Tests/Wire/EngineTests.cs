@@ -203,7 +203,10 @@ public class EngineTests
             clients.ForEach(c => c.Dispose());
         }
 
+        // A design that holds a thread per awaiting request needs ~200 here. The bound leaves room for the pool's
+        // legitimate growth when this shared machine starves it (a connection queued over 50 ms adds a thread):
+        // seen up to 17 with two CPU hogs running, 4 on a quiet machine.
         TestContext.Out.WriteLine($"most threads seen: {maxThreads}");
-        Assert.That(maxThreads, Is.LessThanOrEqualTo(minThreads + 4), "threads while 200 requests were awaiting");
+        Assert.That(maxThreads, Is.LessThan(requests / 4), "threads while 200 requests were awaiting");
     }
 }
