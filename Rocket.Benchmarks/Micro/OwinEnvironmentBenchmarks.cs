@@ -1,9 +1,4 @@
-using System.Buffers.Text;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using BenchmarkDotNet.Attributes;
-using Owin;
 using RocketOwin.Benchmarks.Commands;
 using RocketOwin.Methods.Owin;
 
@@ -15,22 +10,18 @@ namespace RocketOwin.Benchmarks.Micro;
 /// written as a Katana Startup (<c>app.Run(ctx =&gt; ctx.Response.WriteAsync(...))</c>), next to (c) the bare
 /// plaintext worker. Allocated per operation, minus the baseline's, is the cost of the environment and of the
 /// Katana wrappers (BenchmarkDotNet counts allocations on every thread). Run with
-/// <c>micro --filter *OwinEnvironment*</c>.
+/// <c>micro --filter *OwinEnvironment*</c>. The apps are <see cref="OwinPlaintextApps"/>, as in the load runs.
 /// </summary>
 [MemoryDiagnoser]
 public class OwinEnvironmentBenchmarks : IDisposable
 {
     private static readonly byte[] Request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"u8.ToArray();
-    private static readonly byte[] Hello = "Hello, World!"u8.ToArray();
-    private static readonly string[] TextPlain = ["text/plain"];
-    private static readonly byte[] HeadTerminator = "\r\n\r\n"u8.ToArray();
-    private static readonly byte[] ContentLengthName = "content-length:"u8.ToArray();
 
-    private readonly byte[] _buffer = new byte[4096];
     private readonly List<Rocket> _servers = [];
-    private Socket? _plain;
-    private Socket? _appFunc;
-    private Socket? _katana;
+    private readonly List<LoopbackClient> _clients = [];
+    private LoopbackClient? _plain;
+    private LoopbackClient? _appFunc;
+    private LoopbackClient? _katana;
 
     [GlobalSetup]
     public void Setup()
@@ -38,114 +29,44 @@ public class OwinEnvironmentBenchmarks : IDisposable
         ServeRocketCommand.ConfigureQuietLogging();
         PlaintextWorker.Register();
         Rocket.RegisterMethod("owin-bench", static () => new OwinWorker());
-        _plain = Connect(new Rocket(("127.0.0.1", 0), PlaintextWorker.Method, new AppInfo(), minThreads: 4, handleSignals: false));
-        _appFunc = Connect(new Rocket(("127.0.0.1", 0), "owin-bench", new AppInfo { ["owin_app"] = (Func<IDictionary<string, object>, Task>)HelloAppFunc }, minThreads: 4, handleSignals: false));
-        _katana = Connect(new Rocket(("127.0.0.1", 0), "owin-bench", new AppInfo { ["startup"] = (Action<IAppBuilder>)HelloStartup }, minThreads: 4, handleSignals: false));
-        foreach (var socket in new[] { _plain, _appFunc, _katana })
+        _plain = Connect(PlaintextWorker.Method, new AppInfo());
+        _appFunc = Connect("owin-bench", OwinPlaintextApps.For("owin"));
+        _katana = Connect("owin-bench", OwinPlaintextApps.For("katana"));
+        foreach (var client in _clients)
         {
-            var length = RoundTrip(socket);
-            var response = Encoding.Latin1.GetString(_buffer, 0, length);
-            if (!response.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) || !response.EndsWith("\r\n\r\nHello, World!", StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException("not the hello-world response:\n" + response);
-            }
+            client.Verify(Request, "Hello, World!");
         }
     }
 
     [GlobalCleanup]
     public void Dispose()
     {
-        foreach (var socket in new[] { _plain, _appFunc, _katana })
-        {
-            socket?.Dispose();
-        }
-
-        foreach (var server in _servers)
-        {
-            server.Stop();
-        }
-
+        _clients.ForEach(c => c.Dispose());
+        _clients.Clear();
+        _servers.ForEach(s => s.Stop());
         _servers.Clear();
         GC.SuppressFinalize(this);
     }
 
     /// <summary>The engine alone (PlaintextWorker).</summary>
     [Benchmark(Baseline = true)]
-    public int Plaintext() => RoundTrip(_plain!);
+    public int Plaintext() => _plain!.RoundTrip(Request);
 
     /// <summary>An OWIN AppFunc reading and writing the environment.</summary>
     [Benchmark]
-    public int AppFunc() => RoundTrip(_appFunc!);
+    public int AppFunc() => _appFunc!.RoundTrip(Request);
 
     /// <summary>A Katana Startup: Run + IOwinContext + Response.WriteAsync(string).</summary>
     [Benchmark]
-    public int KatanaStartup() => RoundTrip(_katana!);
+    public int KatanaStartup() => _katana!.RoundTrip(Request);
 
-    private static Task HelloAppFunc(IDictionary<string, object> env)
+    private LoopbackClient Connect(string method, AppInfo appInfo)
     {
-        ((IDictionary<string, string[]>)env["owin.ResponseHeaders"])["Content-Type"] = TextPlain;
-        return ((Stream)env["owin.ResponseBody"]).WriteAsync(Hello, 0, Hello.Length);
-    }
-
-    private static void HelloStartup(IAppBuilder app)
-        => app.Run(context =>
-        {
-            context.Response.ContentType = "text/plain";
-            return context.Response.WriteAsync("Hello, World!");
-        });
-
-    private static int ContentLength(ReadOnlySpan<byte> head)
-    {
-        while (head.Length > 0)
-        {
-            var end = head.IndexOf("\r\n"u8);
-            var line = end < 0 ? head : head[..end];
-            if (line.Length > ContentLengthName.Length
-                && Ascii.EqualsIgnoreCase(line[..ContentLengthName.Length], ContentLengthName)
-                && Utf8Parser.TryParse(line[ContentLengthName.Length..].Trim((byte)' '), out int length, out _))
-            {
-                return length;
-            }
-
-            head = end < 0 ? default : head[(end + 2)..];
-        }
-
-        throw new InvalidOperationException("response without Content-Length");
-    }
-
-    private Socket Connect(Rocket server)
-    {
+        var server = new Rocket(("127.0.0.1", 0), method, appInfo, minThreads: 4, handleSignals: false);
         server.Start(background: true);
         _servers.Add(server);
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        socket.Connect(new IPEndPoint(IPAddress.Loopback, server.BoundEndPoints[0].Port));
-        return socket;
-    }
-
-    private int RoundTrip(Socket socket)
-    {
-        socket.Send(Request);
-        var filled = 0;
-        var expected = int.MaxValue;
-        while (filled < expected)
-        {
-            var received = socket.Receive(_buffer, filled, _buffer.Length - filled, SocketFlags.None);
-            if (received == 0)
-            {
-                throw new InvalidOperationException($"connection closed after {filled} bytes");
-            }
-
-            filled += received;
-            if (expected == int.MaxValue)
-            {
-                var headEnd = _buffer.AsSpan(0, filled).IndexOf(HeadTerminator);
-                if (headEnd >= 0)
-                {
-                    expected = headEnd + HeadTerminator.Length + ContentLength(_buffer.AsSpan(0, headEnd));
-                }
-            }
-        }
-
-        return filled;
+        var client = new LoopbackClient(server);
+        _clients.Add(client);
+        return client;
     }
 }
