@@ -79,12 +79,7 @@ internal static class IdleCommand
         }
 
         var report = await ReportAsync(results, connections, cancellationToken).ConfigureAwait(false);
-        Console.Out.Write(report);
-        if (output is not null)
-        {
-            output.Directory?.Create();
-            await File.WriteAllTextAsync(output.FullName, report, cancellationToken).ConfigureAwait(false);
-        }
+        await Report.PublishAsync(report, output, cancellationToken).ConfigureAwait(false);
         return results.All(r => r.Failed == 0) ? 0 : 1;
     }
 

@@ -117,13 +117,7 @@ internal static class ProxyCommand
                 }
 
                 var report = await ReportAsync(modes, proxies, upstream, cancellationToken).ConfigureAwait(false);
-                Console.Out.Write(report);
-                if (output is not null)
-                {
-                    output.Directory?.Create();
-                    await File.WriteAllTextAsync(output.FullName, report, cancellationToken).ConfigureAwait(false);
-                    Log.Progress($"report written to {output.FullName}");
-                }
+                await Report.PublishAsync(report, output, cancellationToken).ConfigureAwait(false);
 
                 return 0;
             }

@@ -106,13 +106,7 @@ internal static class StaticCommand
                 }
 
                 var report = await ReportAsync(servers, cancellationToken).ConfigureAwait(false);
-                Console.Out.Write(report);
-                if (output is not null)
-                {
-                    output.Directory?.Create();
-                    await File.WriteAllTextAsync(output.FullName, report, cancellationToken).ConfigureAwait(false);
-                    Log.Progress($"report written to {output.FullName}");
-                }
+                await Report.PublishAsync(report, output, cancellationToken).ConfigureAwait(false);
 
                 return 0;
             }
