@@ -100,7 +100,6 @@ public abstract class Worker
     /// <summary>Answers a request the parser refused, then closes the connection (its framing can no longer be trusted).</summary>
     internal static void RejectRequest(HttpExchange exchange, BadRequestException e)
     {
-        var server = exchange.Server;
         RocketLog.Main.Debug("Rejected a request from {0}: {1}", exchange.Connection.RemoteEndPoint, e.Message);
         if (e.Reason == RequestRejectionReason.UnsupportedHttpVersion || exchange.Request.Method.Length == 0)
         {

@@ -49,11 +49,4 @@ internal sealed class ActiveQueue : IDisposable
     }
 
     public void Dispose() => _available.Dispose();
-
-    public bool TryTake(out Connection? connection)
-    {
-        var taken = _queue.TryDequeue(out var entry);
-        connection = entry.Connection;
-        return taken;
-    }
 }

@@ -74,7 +74,7 @@ internal sealed class ConnectionMonitor : IDisposable
             var partial = c.Exchange is { BufferedInput: > 0 };
             if (c.TryCloseIdle(beforeClose: partial ? RequestTimeoutResponse : null))
             {
-                LogManager.GetLogger("Rocket").Debug("Connection {0} from {1} timed out reading the request head.", c.Id, c.RemoteEndPoint);
+                RocketLog.Main.Debug("Connection {0} from {1} timed out reading the request head.", c.Id, c.RemoteEndPoint);
             }
 
             return;
@@ -82,7 +82,7 @@ internal sealed class ConnectionMonitor : IDisposable
 
         if (headStarted == 0 && now - c.IdleSince > _idleTimeoutTicks && c.TryCloseIdle(beforeClose: null))
         {
-            LogManager.GetLogger("Rocket").Debug("Connection {0} closed after the keep-alive timeout.", c.Id);
+            RocketLog.Main.Debug("Connection {0} closed after the keep-alive timeout.", c.Id);
         }
     }
 }

@@ -128,11 +128,9 @@ internal sealed class ServerCore
         IsStopping = true;
         Table.ForEach(0, static (c, _) => c.TryCloseIdle(beforeClose: null));
         var deadline = Stopwatch.GetTimestamp() + (long)(Limits.ShutdownTimeout.TotalSeconds * Stopwatch.Frequency);
-        var spin = new SpinWait();
         while (InFlight > 0 && Stopwatch.GetTimestamp() < deadline)
         {
             // Requests in flight finish on their own threads; poll gently until they do.
-            spin.SpinOnce(sleep1Threshold: 1);
             Thread.Sleep(5);
         }
 
