@@ -11,8 +11,9 @@ internal static class ProxyProcesses
 
     public static ChildProcess StartUpstream(int port) => StartSelf(["--role", "upstream", "--port", Text(port)]);
 
-    public static ChildProcess StartRocketProxy(int port, int upstreamPort)
-        => StartSelf(["--role", "proxy", "--port", Text(port), "--upstream", $"http://127.0.0.1:{Text(upstreamPort)}"]);
+    /// <summary>Rocket in front of the upstream: <paramref name="role"/> <c>proxy</c> (the proxy method) or <c>floor</c> (<see cref="RawSocketFloorWorker"/>).</summary>
+    public static ChildProcess StartRocketProxy(int port, int upstreamPort, string role = "proxy")
+        => StartSelf(["--role", role, "--port", Text(port), "--upstream", $"http://127.0.0.1:{Text(upstreamPort)}"]);
 
     /// <summary>nginx with bench/nginx/proxy.conf filled in, its prefix (pid, logs, temp files) under bench/out/.</summary>
     public static ChildProcess StartNginx(int port, int upstreamPort)

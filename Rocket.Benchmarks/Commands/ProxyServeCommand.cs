@@ -5,16 +5,17 @@ namespace RocketOwin.Benchmarks.Commands;
 
 /// <summary>
 /// <c>proxy serve</c>: one of the processes the <c>proxy</c> runs start — the shared upstream
-/// (<see cref="ProxyUpstreamWorker"/>) or Rocket's proxy method in front of it. Blocks until SIGTERM / Ctrl-C.
+/// (<see cref="ProxyUpstreamWorker"/>), Rocket's proxy method in front of it, or the raw-socket floor
+/// (<see cref="RawSocketFloorWorker"/>, <c>proxy --floor</c>). Blocks until SIGTERM / Ctrl-C.
 /// </summary>
 internal static class ProxyServeCommand
 {
     public static Command Create()
     {
-        var role = new Option<string>("--role") { Description = "upstream or proxy.", Required = true };
-        role.AcceptOnlyFromAmong("upstream", "proxy");
+        var role = new Option<string>("--role") { Description = "upstream, proxy or floor.", Required = true };
+        role.AcceptOnlyFromAmong("upstream", "proxy", "floor");
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1.", Required = true };
-        var upstream = new Option<string?>("--upstream") { Description = "The proxy's appInfo upstream (role proxy)." };
+        var upstream = new Option<string?>("--upstream") { Description = "The proxy's appInfo upstream (roles proxy and floor)." };
         var minThreads = new Option<int>("--min-threads") { Description = "Rocket's minThreads.", DefaultValueFactory = _ => 4 };
         var command = new Command("serve", "Run the benchmark's upstream or Rocket's proxy on 127.0.0.1 (blocks until SIGTERM / Ctrl-C).")
         {
@@ -27,15 +28,21 @@ internal static class ProxyServeCommand
 
     private static async Task<int> ServeAsync(string role, int port, string? upstream, int minThreads, CancellationToken cancellationToken)
     {
-        if (port is < 1 or > 65535 || minThreads < 1 || (role == "proxy" && string.IsNullOrEmpty(upstream)))
+        if (port is < 1 or > 65535 || minThreads < 1 || (role != "upstream" && string.IsNullOrEmpty(upstream)))
         {
-            Console.Error.WriteLine("--port must be 1-65535, --min-threads at least 1, and role proxy needs --upstream.");
+            Console.Error.WriteLine("--port must be 1-65535, --min-threads at least 1, and roles proxy and floor need --upstream.");
             return 2;
         }
 
         ServeRocketCommand.ConfigureQuietLogging();
         var method = "bench-" + role;
-        Rocket.RegisterMethod(method, role == "proxy" ? () => new ProxyWorker() : () => new ProxyUpstreamWorker());
+        Func<Worker> factory = role switch
+        {
+            "proxy" => () => new ProxyWorker(),
+            "floor" => () => new RawSocketFloorWorker(),
+            _ => () => new ProxyUpstreamWorker(),
+        };
+        Rocket.RegisterMethod(method, factory);
         var appInfo = new AppInfo();
         if (upstream is not null)
         {
