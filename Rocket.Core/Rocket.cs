@@ -173,16 +173,10 @@ public sealed class Rocket : IDisposable
                 RequestClientCertificate = RequestClientCertificate,
             };
             worker.Attach(core);
-            try
-            {
-                worker.RunInitialize();
-            }
-            catch
-            {
-                core.Monitor.Dispose();
-                throw;
-            }
 
+            // Bound before Initialize so the worker sees the ports really bound (port 0 included); nothing is
+            // accepted until Initialize has returned, and a failing Initialize releases the ports again.
+            var initialized = false;
             try
             {
                 foreach (var i in _interfaces)
@@ -191,6 +185,10 @@ public sealed class Rocket : IDisposable
                     listener.Bind(_queueSize);
                     core.Listeners.Add(listener);
                 }
+
+                core.Interfaces = core.Listeners.Select(l => l.BoundInterface).ToList();
+                worker.RunInitialize();
+                initialized = true;
             }
             catch
             {
@@ -200,7 +198,11 @@ public sealed class Rocket : IDisposable
                 }
 
                 core.Monitor.Dispose();
-                worker.RunShutdown();
+                if (initialized)
+                {
+                    worker.RunShutdown();
+                }
+
                 throw;
             }
 

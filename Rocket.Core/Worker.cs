@@ -30,11 +30,19 @@ public abstract class Worker
     /// <summary>The server's limits. Available from <see cref="Initialize"/> on.</summary>
     protected ServerLimits Limits => _server?.Limits ?? throw new InvalidOperationException("The worker is not attached to a server yet.");
 
+    /// <summary>
+    /// Where the server listens: the interfaces in the order given, each with the port actually bound (a
+    /// configured port 0 shows the port the operating system chose). Available from <see cref="Initialize"/> on:
+    /// the sockets are bound before it runs, and no connection is accepted until it returns.
+    /// </summary>
+    protected IReadOnlyList<ListenInterface> Interfaces => _server?.Interfaces ?? throw new InvalidOperationException("The worker is not attached to a server yet.");
+
     /// <summary>The name the method was started by (e.g. <c>static</c>).</summary>
     protected string MethodName => _server?.MethodName ?? string.Empty;
 
     /// <summary>
-    /// Called once when the server starts, before it listens: read and validate <see cref="AppInfo"/> here.
+    /// Called once when the server starts, after its sockets are bound and before it accepts a connection: read
+    /// and validate <see cref="AppInfo"/> here (and <see cref="Interfaces"/> if the method needs its addresses).
     /// Throw <see cref="ArgumentException"/> with a message naming the key and the value for bad settings;
     /// the server then fails to start with that message.
     /// </summary>

@@ -36,6 +36,11 @@ internal sealed class Listener
 
     public IPEndPoint? BoundEndPoint { get; private set; }
 
+    /// <summary>The interface as configured, with the port actually bound (after <see cref="Bind"/>).</summary>
+    public ListenInterface BoundInterface => BoundEndPoint is null || BoundEndPoint.Port == _interface.Port
+        ? _interface
+        : new ListenInterface(_interface.Address, BoundEndPoint.Port, _interface.KeyFile, _interface.CertificateFile);
+
     public override string ToString()
         => BoundEndPoint is null ? _interface.ToString()
             : (BoundEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{BoundEndPoint.Address}]:{BoundEndPoint.Port}" : BoundEndPoint.ToString())

@@ -39,6 +39,9 @@ internal sealed class ServerCore
 
     public List<Listener> Listeners { get; } = [];
 
+    /// <summary>The interfaces as bound (a configured port 0 replaced by the port the OS chose), in the order given.</summary>
+    public IReadOnlyList<ListenInterface> Interfaces { get; set; } = [];
+
     public bool IsStopping { get; private set; }
 
     public bool RequestClientCertificate { get; init; }

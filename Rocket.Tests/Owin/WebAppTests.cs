@@ -13,6 +13,68 @@ using AppFunc = Func<IDictionary<string, object>, Task>;
 public class WebAppTests
 {
     [Test]
+    public void HostAddressesListTheInterfacesListenedOnWhenStartedWithoutWebApp()
+    {
+        IList<IDictionary<string, object>>? seen = null;
+        using var server = new TestServer(
+            () => new OwinWorker(),
+            new AppInfo
+            {
+                ["startup"] = (Action<IAppBuilder>)(app =>
+                {
+                    seen = (IList<IDictionary<string, object>>)app.Properties["host.Addresses"];
+                    app.Run(c => c.Response.WriteAsync("ok"));
+                }),
+                ["path_base"] = "/app",
+            },
+            interfaces: [("127.0.0.1", 0), ("0.0.0.0", 0)]);
+
+        var ports = server.Server.BoundEndPoints.Select(e => e.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.That(seen, Is.Not.Null);
+        Assert.That(seen!.Select(a => $"{a["scheme"]}://{a["host"]}:{a["port"]}{a["path"]}"),
+            Is.EqualTo(new[] { $"http://127.0.0.1:{ports[0]}/app", $"http://*:{ports[1]}/app" }));
+        Assert.That(OwinTestSupport.Get(server, "/app/").BodyText, Is.EqualTo("ok"));
+    }
+
+    [Test]
+    public void HostAddressesGivenInAppInfoArePassedOnAsTheyAre()
+    {
+        var given = new List<IDictionary<string, object>> { new Dictionary<string, object> { ["scheme"] = "http", ["host"] = "example.org", ["port"] = "80", ["path"] = "" } };
+        object? seen = null;
+        using var server = new TestServer(
+            () => new OwinWorker(),
+            new AppInfo
+            {
+                ["startup"] = (Action<IAppBuilder>)(app =>
+                {
+                    seen = app.Properties["host.Addresses"];
+                    app.Run(c => c.Response.WriteAsync("ok"));
+                }),
+                ["host_addresses"] = given,
+            });
+
+        Assert.That(seen, Is.SameAs(given));
+    }
+
+    [Test]
+    public void HostAddressesNameHttpsForTlsInterfacesAndBracketIPv6()
+    {
+        var key = Path.GetTempFileName();
+        var cert = Path.GetTempFileName();
+        try
+        {
+            var addresses = OwinWorker.AddressesOf([new ListenInterface("::1", 8443, key, cert), new ListenInterface("::", 80), new ListenInterface("localhost", 8080)], "");
+            Assert.That(addresses.Select(a => $"{a["scheme"]}://{a["host"]}:{a["port"]}{a["path"]}"),
+                Is.EqualTo(new[] { "https://[::1]:8443", "http://*:80", "http://localhost:8080" }));
+        }
+        finally
+        {
+            File.Delete(key);
+            File.Delete(cert);
+        }
+    }
+
+    [Test]
     public void WebAppStartServesAndDisposeStops()
     {
         IPEndPoint endPoint;

@@ -313,6 +313,46 @@ public class LifecycleTests
         Assert.That(worker.ShutDown, Is.True);
     }
 
+    [Test]
+    public void WorkerSeesTheInterfacesWithThePortsReallyBoundWhenItInitializes()
+    {
+        var worker = new PickyWorker();
+        using var server = new TestServer(worker, interfaces: [("127.0.0.1", 0), ("0.0.0.0", 0)]);
+        Assert.That(worker.SeenInterfaces, Has.Count.EqualTo(2));
+        Assert.That(worker.SeenInterfaces!.Select(i => i.Address), Is.EqualTo(new[] { "127.0.0.1", "0.0.0.0" }));
+        Assert.That(worker.SeenInterfaces!.Select(i => i.Port), Is.EqualTo(server.Server.BoundEndPoints.Select(e => e.Port)));
+        Assert.That(worker.SeenInterfaces!.Select(i => i.Port), Has.All.Not.Zero);
+    }
+
+    [Test]
+    public void AWorkerThatFailsToInitializeLeavesThePortFreeAndIsNotShutDown()
+    {
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        var worker = new PickyWorker();
+        Rocket.RegisterMethod("lifecycle-picky", () => worker);
+        try
+        {
+            using var server = new Rocket(("127.0.0.1", port), "lifecycle-picky", new AppInfo { ["level"] = "9" }, minThreads: 2, handleSignals: false);
+            var e = Assert.Catch<ArgumentException>(() => server.Start(background: true))!;
+            Assert.That(e.Message, Does.Contain("level"));
+            Assert.That(worker.ShutDown, Is.False);
+
+            // The socket bound for Initialize was released: the port can be listened on again at once.
+            using var again = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            Assert.DoesNotThrow(() => again.Bind(new IPEndPoint(IPAddress.Loopback, port)));
+        }
+        finally
+        {
+            Rocket.UnregisterMethod("lifecycle-picky");
+        }
+    }
+
     private sealed class PickyWorker : Worker
     {
         public long Level { get; private set; }
@@ -323,8 +363,11 @@ public class LifecycleTests
 
         public bool ShutDown { get; private set; }
 
+        public IReadOnlyList<ListenInterface>? SeenInterfaces { get; private set; }
+
         protected override void Initialize()
         {
+            SeenInterfaces = Interfaces;
             Level = AppInfo.GetInt64("level", 1, min: 1, max: 5);
             SeenMethod = MethodName;
             SeenLineLimit = Limits.MaxRequestLineLength;
