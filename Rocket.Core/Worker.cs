@@ -129,6 +129,12 @@ public abstract class Worker
         exchange.Connection.Close(abort: false);
     }
 
+    /// <summary>
+    /// Finishes a request whose handler completed asynchronously. This runs on the handler's continuation, which may
+    /// be the socket engine's own thread: nothing here may block on the network, or every connection that engine
+    /// serves waits with it. So the response goes out with an asynchronous send, and what could block (draining a
+    /// body the handler left unread, error responses) is handed to a worker thread.
+    /// </summary>
     private static async Task FinishAsync(HttpExchange exchange, ValueTask pending)
     {
         Exception? failure = null;
@@ -142,6 +148,27 @@ public abstract class Worker
         }
 
         var connection = exchange.Connection;
+        if (failure is null && !exchange.Upgraded && exchange.Body.IsComplete)
+        {
+            try
+            {
+                exchange.Response.Complete();
+                await exchange.Output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }
+
+        if (failure is not null || (!exchange.Upgraded && !exchange.Body.IsComplete))
+        {
+            exchange.DeferFinish(failure);
+            exchange.Server.ActiveQueue.Enqueue(connection);
+            return;
+        }
+
+        // Nothing left to send or read: Finish only logs, decides keep-alive and closes or keeps the connection.
         if (Finish(exchange, failure) == TurnResult.Continue)
         {
             connection.KnownReadable = exchange.BufferedInput > 0;
@@ -151,6 +178,18 @@ public abstract class Worker
         {
             exchange.Server.ReleaseExchange(connection);
         }
+    }
+
+    /// <summary>Worker-thread side of <see cref="FinishAsync"/>: finishes a request whose finish could block. Continue: serve the connection on.</summary>
+    internal static TurnResult FinishDeferred(HttpExchange exchange, Exception? failure)
+    {
+        var result = Finish(exchange, failure);
+        if (result == TurnResult.Continue)
+        {
+            exchange.Connection.KnownReadable = exchange.BufferedInput > 0;
+        }
+
+        return result;
     }
 
     private static TurnResult Finish(HttpExchange exchange, Exception? failure)

@@ -57,6 +57,28 @@ internal sealed class HttpExchange
         set => Volatile.Write(ref _handlerPending, value);
     }
 
+    /// <summary>True when an asynchronous handler's request is waiting for a worker thread to finish it (see <see cref="DeferFinish"/>).</summary>
+    public bool FinishDeferred { get; private set; }
+
+    /// <summary>The handler's failure carried to the deferred finish.</summary>
+    public Exception? DeferredFailure { get; private set; }
+
+    /// <summary>Marks the request to be finished by the worker thread that next takes the connection.</summary>
+    public void DeferFinish(Exception? failure)
+    {
+        DeferredFailure = failure;
+        FinishDeferred = true;
+    }
+
+    /// <summary>Takes the deferred finish (once).</summary>
+    public Exception? TakeDeferredFinish()
+    {
+        var failure = DeferredFailure;
+        DeferredFailure = null;
+        FinishDeferred = false;
+        return failure;
+    }
+
     /// <summary>True after the handler switched protocols; the connection closes when it completes.</summary>
     public bool Upgraded { get; set; }
 

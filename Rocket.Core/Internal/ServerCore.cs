@@ -59,6 +59,14 @@ internal sealed class ServerCore
         var served = 0;
         try
         {
+            if (connection.Exchange is { FinishDeferred: true } deferred
+                && Worker.FinishDeferred(deferred, deferred.TakeDeferredFinish()) != TurnResult.Continue)
+            {
+                // Finished even if the connection closed meanwhile: the request must be counted out and its exchange returned.
+                ReleaseExchange(connection);
+                return;
+            }
+
             while (true)
             {
                 if (connection.IsClosed)

@@ -7,6 +7,37 @@ namespace RocketOwin.Tests.Wire;
 public class RequestBodyTests
 {
     [Test]
+    public void AnAsyncHandlerThatLeavesTheBodyUnreadDoesNotBlockTheThreadThatCompletesIt()
+    {
+        // The thread that completes an async handler may be the socket engine's own (with inline completions):
+        // if finishing the request blocked on draining the unread body there, every connection would wait with it.
+        var release = new TaskCompletionSource(); // continuations run inline, on the thread that calls SetResult
+        using var entered = new ManualResetEventSlim();
+        using var server = new TestServer(
+            new LambdaWorker(async c =>
+            {
+                entered.Set();
+                await release.Task;
+                c.Response.Write("answered"u8);
+            }),
+            limits: new ServerLimits { IOTimeout = TimeSpan.FromSeconds(10) });
+        using var client = server.Connect();
+        client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789");
+        Assert.That(entered.Wait(TimeSpan.FromSeconds(10)), Is.True);
+
+        var completing = System.Diagnostics.Stopwatch.StartNew();
+        release.SetResult();
+        completing.Stop();
+        Assert.That(completing.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "finishing the request blocked the completing thread");
+
+        Assert.That(client.ReadResponse().BodyText, Is.EqualTo("answered"));
+
+        // The drain (on a worker thread) takes the rest of the body, and the connection serves the next request.
+        client.Send(new string('x', 990) + "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.That(client.ReadResponse().BodyText, Is.EqualTo("answered"));
+    }
+
+    [Test]
     public void ServerReadsAContentLengthBody()
     {
         using var server = new TestServer(Apps.Echo());
