@@ -17,7 +17,8 @@ namespace RocketOwin.Methods.Owin;
 /// Rocket's request, reused per connection.
 /// </summary>
 /// <remarks>
-/// An application that awaits frees the Rocket worker thread; its request finishes on the continuation.
+/// An application that awaits frees the Rocket worker thread; its request finishes on the continuation, which runs
+/// on the .NET thread pool (<see cref="AppSynchronizationContext"/>), never on a socket engine's thread.
 /// Faults become a 500 before anything was sent and an aborted connection after (Rocket's rule).
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source is cancelled and disposed in Shutdown, the worker's end of life.")]
@@ -70,7 +71,18 @@ public sealed class OwinWorker : Worker
         }
 
         environment.Reset(context, path);
-        var task = _app!(environment);
+        Task task;
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(AppSynchronizationContext.Instance);
+        try
+        {
+            task = _app!(environment);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
         return task.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(task);
     }
 

@@ -17,6 +17,32 @@ public class OwinEnvironmentTests
     ];
 
     [Test]
+    public void AnAppsContinuationsNeverRunOnTheThreadThatCompletedWhatItAwaited()
+    {
+        // With inline socket completions the completing thread can be the socket engine's: an app that then blocks
+        // (Thread.Sleep here, a synchronous write to a slow client in real life) must not block it.
+        var release = new TaskCompletionSource(); // without the app's context, its continuation would run inside SetResult
+        using var entered = new ManualResetEventSlim();
+        using var server = OwinTestSupport.Serve(async env =>
+        {
+            entered.Set();
+            await release.Task;
+            Thread.Sleep(1500);
+            await OwinTestSupport.Text(env, "late");
+        });
+        using var client = server.Connect();
+        client.Send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.That(entered.Wait(TimeSpan.FromSeconds(10)), Is.True);
+
+        var completing = System.Diagnostics.Stopwatch.StartNew();
+        release.SetResult();
+        completing.Stop();
+
+        Assert.That(completing.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)), "the app's continuation ran on the completing thread");
+        Assert.That(client.ReadResponse().BodyText, Is.EqualTo("late"));
+    }
+
+    [Test]
     public void EnvironmentCarriesEveryRequiredAndCommonKey()
     {
         Dictionary<string, object>? seen = null;
