@@ -148,4 +148,25 @@ public class ProxyBodyTests
         client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n");
         Assert.That(client.ReadResponse().StatusLine, Is.EqualTo("HTTP/1.1 413 Content Too Large"));
     }
+
+    [Test]
+    public void AnUpstreamAnsweringWithoutReadingTheBodyReachesTheClientAndTheConnectionStaysUsable()
+    {
+        var refuses = new LambdaWorker(c =>
+        {
+            c.Response.StatusCode = 401;
+            return ValueTask.CompletedTask;
+        });
+        using var upstream = new TestServer(refuses);
+        using var proxy = ProxyServer.Start(upstream.Url());
+        using var client = proxy.Connect();
+
+        // The body arrives in two parts, the second after the upstream has answered (like nginx's default request
+        // buffering, the answer is relayed once the body is in); the next request then follows on the same connection.
+        client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n" + new string('a', 100));
+        Thread.Sleep(200);
+        client.Send(new string('b', 3996) + "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.That(client.ReadResponse().StatusLine, Is.EqualTo("HTTP/1.1 401 Unauthorized"));
+        Assert.That(client.ReadResponse().StatusLine, Is.EqualTo("HTTP/1.1 401 Unauthorized"));
+    }
 }
