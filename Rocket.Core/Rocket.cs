@@ -175,8 +175,8 @@ public sealed class Rocket : IDisposable
             worker.Attach(core);
 
             // Bound before Initialize so the worker sees the ports really bound (port 0 included); nothing is
-            // accepted until Initialize has returned, and a failing Initialize releases the ports again.
-            var initialized = false;
+            // accepted until Initialize has returned, and a failing Initialize releases the ports again (and is not
+            // followed by Shutdown: it acquired nothing to release).
             try
             {
                 foreach (var i in _interfaces)
@@ -188,7 +188,6 @@ public sealed class Rocket : IDisposable
 
                 core.Interfaces = core.Listeners.Select(l => l.BoundInterface).ToList();
                 worker.RunInitialize();
-                initialized = true;
             }
             catch
             {
@@ -198,11 +197,6 @@ public sealed class Rocket : IDisposable
                 }
 
                 core.Monitor.Dispose();
-                if (initialized)
-                {
-                    worker.RunShutdown();
-                }
-
                 throw;
             }
 

@@ -148,6 +148,7 @@ public abstract class Worker
         }
 
         var connection = exchange.Connection;
+        var nothingToRead = exchange.Upgraded || exchange.Body.IsComplete;
         if (failure is null && !exchange.Upgraded && exchange.Body.IsComplete)
         {
             try
@@ -161,7 +162,7 @@ public abstract class Worker
             }
         }
 
-        if (failure is not null || (!exchange.Upgraded && !exchange.Body.IsComplete))
+        if (failure is not null || !nothingToRead)
         {
             exchange.DeferFinish(failure);
             exchange.Server.ActiveQueue.Enqueue(connection);
@@ -169,9 +170,8 @@ public abstract class Worker
         }
 
         // Nothing left to send or read: Finish only logs, decides keep-alive and closes or keeps the connection.
-        if (Finish(exchange, failure) == TurnResult.Continue)
+        if (FinishAsyncRequest(exchange, failure) == TurnResult.Continue)
         {
-            connection.KnownReadable = exchange.BufferedInput > 0;
             exchange.Server.ActiveQueue.Enqueue(connection);
         }
         else
@@ -180,8 +180,11 @@ public abstract class Worker
         }
     }
 
-    /// <summary>Worker-thread side of <see cref="FinishAsync"/>: finishes a request whose finish could block. Continue: serve the connection on.</summary>
-    internal static TurnResult FinishDeferred(HttpExchange exchange, Exception? failure)
+    /// <summary>
+    /// Finishes a request whose handler completed asynchronously: on the continuation when nothing can block, else on
+    /// the worker thread it was deferred to. Continue: the connection is served on (it is known readable if bytes are buffered).
+    /// </summary>
+    internal static TurnResult FinishAsyncRequest(HttpExchange exchange, Exception? failure)
     {
         var result = Finish(exchange, failure);
         if (result == TurnResult.Continue)

@@ -17,6 +17,7 @@ internal sealed class HttpExchange
     private int _inStart;
     private int _inEnd;
     private bool _handlerPending;
+    private Exception? _deferredFailure;
 
     public HttpExchange(ServerCore server)
     {
@@ -60,21 +61,18 @@ internal sealed class HttpExchange
     /// <summary>True when an asynchronous handler's request is waiting for a worker thread to finish it (see <see cref="DeferFinish"/>).</summary>
     public bool FinishDeferred { get; private set; }
 
-    /// <summary>The handler's failure carried to the deferred finish.</summary>
-    public Exception? DeferredFailure { get; private set; }
-
-    /// <summary>Marks the request to be finished by the worker thread that next takes the connection.</summary>
+    /// <summary>Marks the request to be finished by the worker thread that next takes the connection, carrying the handler's failure.</summary>
     public void DeferFinish(Exception? failure)
     {
-        DeferredFailure = failure;
+        _deferredFailure = failure;
         FinishDeferred = true;
     }
 
-    /// <summary>Takes the deferred finish (once).</summary>
+    /// <summary>Takes the deferred finish (once): the handler's failure, if any.</summary>
     public Exception? TakeDeferredFinish()
     {
-        var failure = DeferredFailure;
-        DeferredFailure = null;
+        var failure = _deferredFailure;
+        _deferredFailure = null;
         FinishDeferred = false;
         return failure;
     }

@@ -60,7 +60,7 @@ internal sealed class ServerCore
         try
         {
             if (connection.Exchange is { FinishDeferred: true } deferred
-                && Worker.FinishDeferred(deferred, deferred.TakeDeferredFinish()) != TurnResult.Continue)
+                && Worker.FinishAsyncRequest(deferred, deferred.TakeDeferredFinish()) != TurnResult.Continue)
             {
                 // Finished even if the connection closed meanwhile: the request must be counted out and its exchange returned.
                 ReleaseExchange(connection);
