@@ -72,15 +72,9 @@ public sealed class OwinWorker : Worker
 
         environment.Reset(context, path);
         Task task;
-        var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(AppSynchronizationContext.Instance);
-        try
+        using (AppSynchronizationContext.Enter())
         {
             task = _app!(environment);
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(previous);
         }
 
         return task.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(task);
@@ -103,29 +97,6 @@ public sealed class OwinWorker : Worker
         }
     }
 
-    /// <summary>host.Addresses as Katana's hosts fill it: one entry per interface listened on (scheme, host, port, path); a wildcard address is "*".</summary>
-    internal static IList<IDictionary<string, object>> AddressesOf(IReadOnlyList<ListenInterface> interfaces, string pathBase)
-    {
-        var addresses = new List<IDictionary<string, object>>(interfaces.Count);
-        foreach (var i in interfaces)
-        {
-            var any = i.IPAddress.Equals(System.Net.IPAddress.Any) || i.IPAddress.Equals(System.Net.IPAddress.IPv6Any);
-            var host = any ? "*"
-                : i.IPAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !i.Address.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-                    ? $"[{i.IPAddress}]"
-                    : i.Address;
-            addresses.Add(new Dictionary<string, object>(StringComparer.Ordinal)
-            {
-                ["scheme"] = i.IsSecure ? "https" : "http",
-                ["host"] = host,
-                ["port"] = i.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["path"] = pathBase,
-            });
-        }
-
-        return addresses;
-    }
-
     private Func<IDictionary<string, object>, Task> BuildPipeline(OwinOptions options, Dictionary<string, object> capabilities)
     {
         IReadOnlyList<Assembly> searched = options.AppPath is { } appPath
@@ -139,7 +110,7 @@ public sealed class OwinWorker : Worker
         properties[OwinKeys.Capabilities] = capabilities;
         properties[OwinKeys.TraceOutput] = _host!.TraceOutput;
         properties[OwinKeys.OnAppDisposing] = _disposing.Token;
-        properties[OwinKeys.Addresses] = AppInfo.ContainsKey("host_addresses") ? options.Addresses : AddressesOf(Interfaces, options.PathBase);
+        properties[OwinKeys.Addresses] = AppInfo.ContainsKey("host_addresses") ? options.Addresses : HostAddresses.Of(Interfaces, options.PathBase);
         properties[OwinKeys.AppName] = name;
         Log.Info("Building the OWIN pipeline from {0}.", name);
         configure(builder);

@@ -9,36 +9,40 @@ namespace RocketOwin.Methods.Owin.Internal;
 /// </summary>
 internal sealed class AppSynchronizationContext : SynchronizationContext
 {
-    public static readonly AppSynchronizationContext Instance = new();
+    private static readonly AppSynchronizationContext Instance = new();
 
     private AppSynchronizationContext()
     {
     }
 
+    /// <summary>Makes this context current until the returned scope is disposed (then the previous one is restored).</summary>
+    public static Scope Enter()
+    {
+        var scope = new Scope(Current);
+        SetSynchronizationContext(Instance);
+        return scope;
+    }
+
     /// <inheritdoc />
     public override void Post(SendOrPostCallback d, object? state)
-        => ThreadPool.UnsafeQueueUserWorkItem(static s => s.Run(), new Continuation(d, state), preferLocal: false);
+        => ThreadPool.UnsafeQueueUserWorkItem(
+            static continuation =>
+            {
+                // Current while it runs, so the application's next await posts here too.
+                using (Enter())
+                {
+                    continuation.Callback(continuation.State);
+                }
+            },
+            (Callback: d, State: state),
+            preferLocal: false);
 
     /// <inheritdoc />
     public override SynchronizationContext CreateCopy() => this;
 
-    /// <summary>Runs a callback with this context current, so the application's next await posts here too.</summary>
-    public static void Run(SendOrPostCallback d, object? state)
+    /// <summary>Restores the synchronization context that was current before <see cref="Enter"/>.</summary>
+    public readonly struct Scope(SynchronizationContext? previous) : IDisposable
     {
-        var previous = Current;
-        SetSynchronizationContext(Instance);
-        try
-        {
-            d(state);
-        }
-        finally
-        {
-            SetSynchronizationContext(previous);
-        }
-    }
-
-    private sealed record Continuation(SendOrPostCallback Callback, object? State)
-    {
-        public void Run() => AppSynchronizationContext.Run(Callback, State);
+        public void Dispose() => SetSynchronizationContext(previous);
     }
 }

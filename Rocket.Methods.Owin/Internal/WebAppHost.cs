@@ -48,13 +48,7 @@ internal static class WebAppHost
                 interfaces.Add(scheme == "https"
                     ? new ListenInterface(ip.ToString(), port, Setting(settings, "key_file", url), Setting(settings, "certificate_file", url))
                     : new ListenInterface(ip.ToString(), port));
-                addresses.Add(new Dictionary<string, object>(StringComparer.Ordinal)
-                {
-                    ["scheme"] = scheme,
-                    ["host"] = host,
-                    ["port"] = port.ToString(CultureInfo.InvariantCulture),
-                    ["path"] = path,
-                });
+                addresses.Add(HostAddresses.Entry(scheme, host, port, path));
             }
         }
 

@@ -63,7 +63,7 @@ public class WebAppTests
         var cert = Path.GetTempFileName();
         try
         {
-            var addresses = OwinWorker.AddressesOf([new ListenInterface("::1", 8443, key, cert), new ListenInterface("::", 80), new ListenInterface("localhost", 8080)], "");
+            var addresses = HostAddresses.Of([new ListenInterface("::1", 8443, key, cert), new ListenInterface("::", 80), new ListenInterface("localhost", 8080)], "");
             Assert.That(addresses.Select(a => $"{a["scheme"]}://{a["host"]}:{a["port"]}{a["path"]}"),
                 Is.EqualTo(new[] { "https://[::1]:8443", "http://*:80", "http://localhost:8080" }));
         }
