@@ -79,13 +79,14 @@ internal static class ProxyCommand
                 children.Add(nginx.Child);
                 var rocket = new Proxy("Rocket", ports[2], ProxyProcesses.StartRocketProxy(ports[2], ports[0]));
                 children.Add(rocket.Child);
-                Proxy[] proxies = [nginx, rocket];
+                Proxy? floor = null;
                 if (Floor)
                 {
-                    var floor = new Proxy("floor", ports[3], ProxyProcesses.StartRocketProxy(ports[3], ports[0], "floor"));
+                    floor = new Proxy("floor", ports[3], ProxyProcesses.StartRocketProxy(ports[3], ports[0], "floor"));
                     children.Add(floor.Child);
-                    proxies = [nginx, rocket, floor];
                 }
+
+                Proxy[] proxies = floor is null ? [nginx, rocket] : [nginx, rocket, floor];
 
                 await ProxyProcesses.WaitReadyAsync("upstream", ports[0], upstream, cancellationToken).ConfigureAwait(false);
                 foreach (var proxy in proxies)
@@ -102,7 +103,7 @@ internal static class ProxyCommand
 
                 foreach (var mode in modes)
                 {
-                    var measured = proxies.Where(p => mode.Floor || p.Name != "floor").ToArray();
+                    var measured = mode.Floor ? proxies : [nginx, rocket];
                     foreach (var proxy in measured.Where(_ => Warmup > 0))
                     {
                         await Wrk.RunAsync(proxy.Url(mode.Path), mode.Connections, Warmup, cancellationToken).ConfigureAwait(false);
@@ -112,14 +113,14 @@ internal static class ProxyCommand
                     {
                         foreach (var proxy in measured)
                         {
-                            await MeasureAsync(mode, round, proxy, upstream, [upstream.Id, .. proxies.Select(p => p.Child.Id)], cancellationToken).ConfigureAwait(false);
+                            await MeasureAsync(mode, round, proxy, upstream, [.. children.Select(c => c.Id)], cancellationToken).ConfigureAwait(false);
                         }
                     }
                 }
 
                 foreach (var upload in new[] { false, true })
                 {
-                    foreach (var proxy in proxies.Take(2))
+                    foreach (var proxy in new[] { nginx, rocket })
                     {
                         var result = await ProxyTransfer.RunAsync(proxy.Port, proxy.Child.Id, upload, TransferBytes, cancellationToken).ConfigureAwait(false);
                         _transfers.Add((proxy, result));
@@ -128,7 +129,7 @@ internal static class ProxyCommand
                     }
                 }
 
-                var report = await ReportAsync(modes, proxies, upstream, cancellationToken).ConfigureAwait(false);
+                var report = await ReportAsync(modes, nginx, rocket, floor, upstream, cancellationToken).ConfigureAwait(false);
                 await Report.PublishAsync(report, output, cancellationToken).ConfigureAwait(false);
 
                 return 0;
@@ -164,10 +165,8 @@ internal static class ProxyCommand
                          + (result.Errors.Length > 0 ? $" ({result.Errors})" : ""));
         }
 
-        private async Task<string> ReportAsync(Mode[] modes, Proxy[] proxies, ChildProcess upstream, CancellationToken cancellationToken)
+        private async Task<string> ReportAsync(Mode[] modes, Proxy nginx, Proxy rocket, Proxy? floor, ChildProcess upstream, CancellationToken cancellationToken)
         {
-            var (nginx, rocket) = (proxies[0], proxies[1]);
-            var floor = proxies.Length > 2 ? proxies[2] : null;
             var text = new StringBuilder(await RunInfo.HeaderAsync("Reverse proxy: Rocket proxy method vs nginx proxy_pass", cancellationToken).ConfigureAwait(false));
             text.AppendLine(CultureInfo.InvariantCulture, $"- Load: `{Shell.Join(Wrk.Command("http://127.0.0.1:PORT/PATH", 64, Duration))}`; {Runs} runs per proxy and mode, alternating nginx / Rocket; prewarm {Prewarm} s, warm-up {Warmup} s per mode")
                 .AppendLine(CultureInfo.InvariantCulture, $"- Upstream (shared, Rocket with a fixed-response worker): `{upstream.CommandLine}`")

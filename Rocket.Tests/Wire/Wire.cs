@@ -56,6 +56,18 @@ internal static class Wire
 
     public static bool IsTimeout(IOException e) => e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock };
 
+    /// <summary>
+    /// Completes <paramref name="source"/> and returns how long that took. Continuations of a plain
+    /// TaskCompletionSource run inside SetResult, so this is how long they kept the completing thread (the role the
+    /// socket engine's thread plays with inline completions).
+    /// </summary>
+    public static TimeSpan TimeToComplete(TaskCompletionSource source)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        source.SetResult();
+        return watch.Elapsed;
+    }
+
     /// <summary>Polls <paramref name="condition"/> until true or the bound passes (a condition wait, not a sleep as synchronisation).</summary>
     public static bool WaitUntil(Func<bool> condition, TimeSpan bound)
     {
