@@ -13,6 +13,8 @@ public sealed class RequestContext
     private readonly HttpExchange _exchange;
     private CancellationTokenSource? _aborted;
     private int _watching;
+    private int _request;
+    private bool _enlisted;
 
     internal RequestContext(HttpExchange exchange) => _exchange = exchange;
 
@@ -33,7 +35,24 @@ public sealed class RequestContext
     public AppInfo AppInfo => _exchange.Server.AppInfo;
 
     /// <summary>Signalled when the client goes away during the response or the server stops without waiting any longer.</summary>
-    public CancellationToken RequestAborted => (_aborted ??= new CancellationTokenSource()).Token;
+    /// <remarks>
+    /// A handler that reads it and is still running ~50 ms later has its socket watched, so a client that closes is
+    /// noticed within ~100 ms, also while the handler blocks its thread.
+    /// </remarks>
+    public CancellationToken RequestAborted
+    {
+        get
+        {
+            _aborted ??= new CancellationTokenSource();
+            if (!_enlisted)
+            {
+                _enlisted = true;
+                EarlyDisconnectWatch.Enlist(this, Volatile.Read(ref _request));
+            }
+
+            return _aborted.Token;
+        }
+    }
 
     /// <summary>Stopwatch timestamp of the request's arrival (when its head was parsed).</summary>
     public long StartTimestamp => _exchange.RequestStart;
@@ -88,6 +107,30 @@ public sealed class RequestContext
         _ = WatchAsync(connection);
     }
 
+    /// <summary>True while request number <paramref name="request"/> is the one being served and its connection is busy.</summary>
+    internal bool IsRunning(int request)
+        => Volatile.Read(ref _request) == request && _exchange.Connection is { IsIdle: false };
+
+    /// <summary>
+    /// For <see cref="EarlyDisconnectWatch"/>: starts the disconnect watch if request number <paramref name="request"/>
+    /// still runs with its body read (else a peek would only see body bytes). False: try again at the next tick.
+    /// </summary>
+    internal bool TryStartEarlyWatch(int request)
+    {
+        if (!IsRunning(request))
+        {
+            return true;
+        }
+
+        if (!_exchange.Body.IsComplete)
+        {
+            return false;
+        }
+
+        StartDisconnectWatch();
+        return true;
+    }
+
     internal void Abort()
     {
         try
@@ -135,6 +178,8 @@ public sealed class RequestContext
 
     internal void ResetForNextRequest()
     {
+        Volatile.Write(ref _request, _request + 1);
+        _enlisted = false;
         Volatile.Write(ref _watching, 0);
         if (_aborted is not null && !_aborted.TryReset())
         {

@@ -329,6 +329,12 @@ public sealed class Response
     /// <summary>Writes the head and the buffered body into the output buffer. The one place framing is decided.</summary>
     private void Start(bool final)
     {
+        // RFC 9110 §15.2.2: a 101 switches protocols; sent without an upgrade, the client would wait for a protocol that never comes.
+        if (_statusCode == 101 && !_exchange.Upgraded)
+        {
+            throw new InvalidOperationException("Status 101 needs an upgrade (RequestContext.UpgradeAsync); it cannot be sent as a plain response.");
+        }
+
         for (var i = _onStarting.Count - 1; i >= 0; i--)
         {
             var (callback, state) = _onStarting[i];
@@ -349,7 +355,8 @@ public sealed class Response
         {
             _framing = Framing.ContentLength;
             _declaredLength = declared;
-            if (_bodyWritten > declared || (final && !isHead && _bodyWritten != declared))
+            // A HEAD response's body is discarded (RFC 9110 §9.3.2), so what the handler wrote cannot contradict the length.
+            if (!isHead && (_bodyWritten > declared || (final && _bodyWritten != declared)))
             {
                 throw new InvalidOperationException($"The response declared Content-Length {declared} but {_bodyWritten} bytes were written.");
             }
@@ -526,7 +533,7 @@ public sealed class Response
     /// <summary>Before the head is sent, checks a write against a Content-Length the handler declared, so the write itself throws (as documented).</summary>
     private void ThrowIfPastDeclaredLength(int length)
     {
-        if (Headers.Count > 0 && ParseDeclaredLength() is var declared and >= 0 && _bodyWritten + length > declared)
+        if (Headers.Count > 0 && _exchange.Request.Method != "HEAD" && ParseDeclaredLength() is var declared and >= 0 && _bodyWritten + length > declared)
         {
             throw new InvalidOperationException($"The response body is longer than its declared Content-Length {declared}.");
         }
@@ -534,7 +541,7 @@ public sealed class Response
 
     private void CheckDeclaredLength()
     {
-        if (_framing == Framing.ContentLength && _bodyWritten > _declaredLength)
+        if (_framing == Framing.ContentLength && _bodyWritten > _declaredLength && _exchange.Request.Method != "HEAD")
         {
             throw new InvalidOperationException($"The response body is longer than its declared Content-Length {_declaredLength}.");
         }

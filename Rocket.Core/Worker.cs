@@ -247,6 +247,8 @@ public abstract class Worker
                     return TurnResult.Closed;
                 }
 
+                // Whatever the failed handler started in the background for this request is cancelled (as Katana's hosts did).
+                exchange.Context.Abort();
                 var status = failure is BadRequestException bad ? bad.StatusCode : 500;
                 if (status == 500)
                 {

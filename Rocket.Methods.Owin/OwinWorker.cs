@@ -53,15 +53,22 @@ public sealed class OwinWorker : Worker
     protected override ValueTask HandleAsync(RequestContext context)
     {
         var path = context.Request.Path;
-        if (_pathBase.Length > 0)
+        var pathBase = _pathBase;
+        if (pathBase.Length > 0)
         {
-            if (!path.StartsWith(_pathBase, StringComparison.OrdinalIgnoreCase) || (path.Length > _pathBase.Length && path[_pathBase.Length] != '/'))
+            if (!path.StartsWith(pathBase, StringComparison.OrdinalIgnoreCase) || (path.Length > pathBase.Length && path[pathBase.Length] != '/'))
             {
                 context.Response.StatusCode = 404;
                 return ValueTask.CompletedTask;
             }
 
-            path = path[_pathBase.Length..];
+            // The match ignores case; owin.RequestPathBase is spelled as the request spelled it (as Katana's hosts did).
+            if (!path.StartsWith(pathBase, StringComparison.Ordinal))
+            {
+                pathBase = path[..pathBase.Length];
+            }
+
+            path = path[pathBase.Length..];
         }
 
         if (!_environments.TryGetValue(context, out var environment))
@@ -70,7 +77,7 @@ public sealed class OwinWorker : Worker
             _environments.AddOrUpdate(context, environment);
         }
 
-        environment.Reset(context, path);
+        environment.Reset(context, pathBase, path);
         Task task;
         using (AppSynchronizationContext.Enter())
         {

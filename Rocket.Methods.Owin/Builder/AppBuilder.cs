@@ -59,7 +59,7 @@ public class AppBuilder : IAppBuilder
     public IAppBuilder New() => new AppBuilder(_conversions, Properties);
 
     /// <inheritdoc />
-    /// <exception cref="InvalidOperationException">A component cannot be converted to the signature its neighbour needs.</exception>
+    /// <exception cref="ArgumentException">A component cannot be converted to the signature its neighbour needs (as Katana).</exception>
     public object Build(Type returnType)
     {
         ArgumentNullException.ThrowIfNull(returnType);
@@ -67,7 +67,8 @@ public class AppBuilder : IAppBuilder
         for (var i = _middleware.Count - 1; i >= 0; i--)
         {
             var (signature, create, name) = _middleware[i];
-            app = create(Convert(signature, app, name));
+            // As Katana: a component produces the signature it consumes (an AppFunc-taking class is an AppFunc).
+            app = Convert(signature, create(Convert(signature, app, name)), name);
         }
 
         return Convert(returnType, app, "the pipeline");
@@ -121,28 +122,33 @@ public class AppBuilder : IAppBuilder
     private static (Type, Func<object, object>, string) FromInstance(object instance, object[] args)
     {
         var type = instance.GetType();
-        foreach (var method in type.GetMethods(BindingFlags.Instance | BindingFlags.Public))
+        var methods = type.GetMethods(BindingFlags.Instance | BindingFlags.Public);
+
+        // Katana's instance pattern: Initialize(next, args...) once, then the object itself is the component.
+        foreach (var method in methods)
         {
             var parameters = method.GetParameters();
             if (method.Name == "Initialize" && parameters.Length == args.Length + 1 && Accepts(parameters.AsSpan(1), args))
             {
                 return (parameters[0].ParameterType, next =>
                 {
-                    try
-                    {
-                        method.Invoke(instance, [next, .. args]);
-                    }
-                    catch (TargetInvocationException e) when (e.InnerException is not null)
-                    {
-                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-                    }
-
+                    Unwrap(() => method.Invoke(instance, [next, .. args]) ?? instance);
                     return instance;
                 }, type.FullName!);
             }
         }
 
-        throw new NotSupportedException($"{type.FullName} is not a middleware: pass a delegate, a type with a constructor (next, args...), or an object with Initialize(next, args...) and Invoke methods.");
+        // Katana's generator pattern: Invoke(next, args...) returns the component (e.g. AppFunc Invoke(AppFunc next)).
+        foreach (var method in methods)
+        {
+            var parameters = method.GetParameters();
+            if (method.Name == "Invoke" && method.ReturnType != typeof(void) && parameters.Length == args.Length + 1 && Accepts(parameters.AsSpan(1), args))
+            {
+                return (parameters[0].ParameterType, next => Unwrap(() => method.Invoke(instance, [next, .. args])), type.FullName + ".Invoke");
+            }
+        }
+
+        throw new NotSupportedException($"{type.FullName} is not a middleware: pass a delegate, a type with a constructor (next, args...), or an object with Initialize(next, args...) and Invoke methods, or with an Invoke(next, args...) that returns the component.");
     }
 
     private static bool Accepts(ReadOnlySpan<ParameterInfo> parameters, object[] args)
@@ -218,6 +224,6 @@ public class AppBuilder : IAppBuilder
             }
         }
 
-        throw new InvalidOperationException($"Building the OWIN pipeline: {name} needs a {signature}, but the next component is a {app.GetType()} and no signature conversion turns one into the other.");
+        throw new ArgumentException($"Building the OWIN pipeline: {name} needs a {signature}, but the next component is a {app.GetType()} and no signature conversion turns one into the other.", nameof(signature));
     }
 }

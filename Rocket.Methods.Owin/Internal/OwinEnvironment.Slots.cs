@@ -32,8 +32,11 @@ internal sealed partial class OwinEnvironment
     private const int SendFileAsyncSlot = 26;
     private const int SlotCount = 27;
 
-    /// <summary>Present on every request (status and reason phrase are tracked live, the certificate only with TLS client auth).</summary>
-    private const uint AlwaysPresent = ((1u << SlotCount) - 1) & ~(1u << ResponseStatusCodeSlot) & ~(1u << ResponseReasonPhraseSlot) & ~(1u << ClientCertificateSlot);
+    /// <summary>
+    /// Present on every request (status and reason phrase are tracked live, the certificate only with TLS client auth;
+    /// owin.ResponseProtocol is optional in OWIN 1.0 §3.2.2 and left for the app to add, as Katana's hosts did).
+    /// </summary>
+    private const uint AlwaysPresent = ((1u << SlotCount) - 1) & ~(1u << ResponseStatusCodeSlot) & ~(1u << ResponseReasonPhraseSlot) & ~(1u << ClientCertificateSlot) & ~(1u << ResponseProtocolSlot);
 
     private static readonly string[] SlotNames =
     [

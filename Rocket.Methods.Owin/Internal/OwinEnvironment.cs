@@ -32,6 +32,7 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
     private string? _remotePort;
     private string? _localIp;
     private string? _localPort;
+    private string _pathBase = string.Empty;
     private string _path = string.Empty;
     private uint _present;
     private uint _cached;
@@ -115,10 +116,12 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
 
     /// <summary>Points the environment at the next request on <paramref name="context"/>'s connection.</summary>
     /// <param name="context">The request.</param>
+    /// <param name="pathBase">owin.RequestPathBase: the server's path base as the request spelled it.</param>
     /// <param name="path">owin.RequestPath: the decoded path after the server's own path base.</param>
-    public void Reset(RequestContext context, string path)
+    public void Reset(RequestContext context, string pathBase, string path)
     {
         _context = context;
+        _pathBase = pathBase;
         _path = path;
         var connection = context.Connection;
         if (!ReferenceEquals(connection, _connection))
@@ -334,7 +337,7 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
             RequestHeadersSlot => _requestHeaders,
             RequestMethodSlot => request.Method,
             RequestPathSlot => _path,
-            RequestPathBaseSlot => _host.PathBase,
+            RequestPathBaseSlot => _pathBase,
             RequestProtocolSlot => request.Protocol,
             RequestQueryStringSlot => request.QueryString,
             RequestSchemeSlot => connection.IsSecure ? "https" : "http",

@@ -34,7 +34,7 @@ internal static class StartupLoader
     {
         var names = string.Join(", ", assemblies.Select(a => a.GetName().Name));
         var attributes = assemblies
-            .SelectMany(a => a.GetCustomAttributes<OwinStartupAttribute>().Select(attr => (Attribute: attr, Assembly: a)))
+            .SelectMany(a => StartupAttributes(a).Select(attr => (Attribute: attr, Assembly: a)))
             .Where(x => x.Attribute.FriendlyName.Length == 0)
             .ToList();
         if (attributes.Count > 1)
@@ -84,8 +84,8 @@ internal static class StartupLoader
         if (comma < 0)
         {
             var named = assemblies
-                .SelectMany(a => a.GetCustomAttributes<OwinStartupAttribute>())
-                .Where(a => string.Equals(a.FriendlyName, text, StringComparison.Ordinal))
+                .SelectMany(StartupAttributes)
+                .Where(a => string.Equals(a.FriendlyName, text, StringComparison.OrdinalIgnoreCase))
                 .ToList();
             if (named.Count > 1)
             {
@@ -136,6 +136,38 @@ internal static class StartupLoader
         }
     }
 
+    /// <summary>
+    /// The assembly's startup attributes: ours, and any other assembly's attribute class named OwinStartupAttribute
+    /// with a StartupType property (Katana matches by name, so a copy of the attribute compiled elsewhere counts).
+    /// </summary>
+    private static IEnumerable<(Type StartupType, string FriendlyName, string MethodName)> StartupAttributes(Assembly assembly)
+    {
+        object[] attributes;
+        try
+        {
+            attributes = assembly.GetCustomAttributes(inherit: false);
+        }
+        catch (Exception e) when (e is CustomAttributeFormatException or FileNotFoundException or FileLoadException or TypeLoadException)
+        {
+            // An attribute whose own assembly is missing cannot be a startup we could run.
+            yield break;
+        }
+
+        foreach (var attribute in attributes)
+        {
+            var type = attribute.GetType();
+            if (type.Name != nameof(OwinStartupAttribute)
+                || type.GetProperty(nameof(OwinStartupAttribute.StartupType), typeof(Type))?.GetValue(attribute) is not Type startupType)
+            {
+                continue;
+            }
+
+            var friendlyName = type.GetProperty(nameof(OwinStartupAttribute.FriendlyName), typeof(string))?.GetValue(attribute) as string;
+            var methodName = type.GetProperty(nameof(OwinStartupAttribute.MethodName), typeof(string))?.GetValue(attribute) as string;
+            yield return (startupType, friendlyName ?? string.Empty, methodName ?? string.Empty);
+        }
+    }
+
     private static string MethodOrDefault(string name) => string.IsNullOrEmpty(name) ? DefaultMethod : name;
 
     private static string ForeignBuilderHint(Type type, string methodName)
@@ -146,28 +178,52 @@ internal static class StartupLoader
 
     private static Action<IAppBuilder> ForType(Type type, string methodName)
     {
-        var method = type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
-            .FirstOrDefault(m => m.Name == methodName && m.GetParameters() is [{ } p] && p.ParameterType == typeof(IAppBuilder))
-            ?? throw new InvalidOperationException(
-                $"OWIN startup class '{type.FullName}' in {type.Assembly.GetName().Name} has no public method '{methodName}(IAppBuilder)'" + ForeignBuilderHint(type, methodName));
-
-        return app =>
+        // Katana's three shapes: void M(IAppBuilder); object M(IDictionary<string, object> properties) and
+        // object M(), whose result (usually an AppFunc) is the whole pipeline. The name ignores case, an exact match first.
+        var candidates = type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
+            .Where(m => string.Equals(m.Name, methodName, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(m => m.Name == methodName ? 0 : 1)
+            .ToList();
+        var builderMethod = candidates.FirstOrDefault(m => m.ReturnType == typeof(void) && m.GetParameters() is [{ } p] && p.ParameterType == typeof(IAppBuilder));
+        if (builderMethod is not null)
         {
-            object? instance = null;
-            if (!method.IsStatic)
-            {
-                instance = Activator.CreateInstance(type)
-                    ?? throw new InvalidOperationException($"Could not create the OWIN startup class '{type.FullName}'.");
-            }
+            return app => Invoke(type, builderMethod, [app]);
+        }
 
-            try
+        var appMethod = candidates.FirstOrDefault(m => m.ReturnType != typeof(void)
+            && (m.GetParameters() is [] || (m.GetParameters() is [{ } p] && p.ParameterType == typeof(IDictionary<string, object>))));
+        if (appMethod is not null)
+        {
+            return app =>
             {
-                method.Invoke(instance, [app]);
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-            }
-        };
+                var pipeline = Invoke(type, appMethod, appMethod.GetParameters().Length == 0 ? [] : [app.Properties])
+                    ?? throw new InvalidOperationException($"OWIN startup '{type.FullName}.{appMethod.Name}' returned null instead of an application.");
+                app.Use(new Func<object, object>(_ => pipeline));
+            };
+        }
+
+        throw new InvalidOperationException(
+            $"OWIN startup class '{type.FullName}' in {type.Assembly.GetName().Name} has no public method '{methodName}(IAppBuilder)', "
+            + $"'{methodName}(IDictionary<string, object>)' returning the application, or '{methodName}()' returning it" + ForeignBuilderHint(type, methodName));
+    }
+
+    private static object? Invoke(Type type, MethodInfo method, object?[] arguments)
+    {
+        object? instance = null;
+        if (!method.IsStatic)
+        {
+            instance = Activator.CreateInstance(type)
+                ?? throw new InvalidOperationException($"Could not create the OWIN startup class '{type.FullName}'.");
+        }
+
+        try
+        {
+            return method.Invoke(instance, arguments);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
     }
 }

@@ -50,34 +50,50 @@ public class HeaderDictionary : IHeaderDictionary
 
     /// <inheritdoc />
     public IList<string>? GetCommaSeparatedValues(string key)
-        => GetValuesUnmodified(key) is { } values ? HeaderValues.SplitCommas(values) : null;
+        => GetValuesUnmodified(key) is { } values ? HeaderValues.SplitCommas(values, unquote: true) : null;
 
     /// <inheritdoc />
-    public void Append(string key, string value)
+    public void Append(string key, string? value)
     {
+        // Katana: appending nothing (null or whitespace) leaves the header as it was.
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return;
+        }
+
         var existing = Get(key);
         Set(key, existing is null ? value : existing + "," + value);
     }
 
     /// <inheritdoc />
-    public void AppendValues(string key, params string[] values)
+    public void AppendValues(string key, params string[]? values)
     {
-        ArgumentNullException.ThrowIfNull(values);
+        if (values is null || values.Length == 0)
+        {
+            return;
+        }
+
         var existing = GetValuesUnmodified(key);
         Store[key] = existing is null ? values : [.. existing, .. values];
     }
 
     /// <inheritdoc />
-    public void AppendCommaSeparatedValues(string key, params string[] values)
+    public void AppendCommaSeparatedValues(string key, params string[]? values)
     {
-        ArgumentNullException.ThrowIfNull(values);
-        Append(key, HeaderValues.JoinQuoted(values));
+        if (values is null || values.Length == 0)
+        {
+            return;
+        }
+
+        var existing = Get(key);
+        var joined = HeaderValues.JoinQuoted(values);
+        Store[key] = [existing is null ? joined : existing + "," + joined];
     }
 
     /// <inheritdoc />
     public void Set(string key, string? value)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ThrowIfNoKey(key);
         if (string.IsNullOrWhiteSpace(value))
         {
             Store.Remove(key);
@@ -89,17 +105,33 @@ public class HeaderDictionary : IHeaderDictionary
     }
 
     /// <inheritdoc />
-    public void SetValues(string key, params string[] values)
+    public void SetValues(string key, params string[]? values)
     {
-        ArgumentNullException.ThrowIfNull(values);
-        Store[key] = values;
+        ThrowIfNoKey(key);
+
+        // Katana: setting no values removes the header.
+        if (values is null || values.Length == 0)
+        {
+            Store.Remove(key);
+        }
+        else
+        {
+            Store[key] = values;
+        }
     }
 
     /// <inheritdoc />
-    public void SetCommaSeparatedValues(string key, params string[] values)
+    public void SetCommaSeparatedValues(string key, params string[]? values)
     {
-        ArgumentNullException.ThrowIfNull(values);
-        Store[key] = [HeaderValues.JoinQuoted(values)];
+        ThrowIfNoKey(key);
+        if (values is null || values.Length == 0)
+        {
+            Store.Remove(key);
+        }
+        else
+        {
+            Store[key] = [HeaderValues.JoinQuoted(values)];
+        }
     }
 
     /// <inheritdoc />
@@ -133,6 +165,14 @@ public class HeaderDictionary : IHeaderDictionary
     public IEnumerator<KeyValuePair<string, string[]>> GetEnumerator() => Store.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private static void ThrowIfNoKey(string key)
+    {
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            throw new ArgumentNullException(nameof(key));
+        }
+    }
 
     private string[]? GetValuesUnmodified(string key) => Store.TryGetValue(key, out var values) ? values : null;
 }

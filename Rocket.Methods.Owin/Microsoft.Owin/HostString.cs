@@ -45,12 +45,24 @@ public readonly struct HostString : IEquatable<HostString>
     /// <summary>The value for a URI.</summary>
     public override string ToString() => ToUriComponent();
 
-    /// <summary>The value for a URI: ASCII as is, other host names in punycode.</summary>
+    /// <summary>The value for a URI: ASCII as is, other host names in punycode, a bare IPv6 address in brackets (RFC 3986 §3.2.2).</summary>
     public string ToUriComponent()
     {
-        if (string.IsNullOrEmpty(_value) || _value.StartsWith('[') || System.Text.Ascii.IsValid(_value))
+        if (string.IsNullOrEmpty(_value) || _value.Contains('[', StringComparison.Ordinal))
         {
             return _value ?? string.Empty;
+        }
+
+        // Two colons or more can only be an IPv6 address without its brackets (and so without a port).
+        var colon = _value.IndexOf(':', StringComparison.Ordinal);
+        if (colon >= 0 && _value.IndexOf(':', colon + 1) >= 0)
+        {
+            return "[" + _value + "]";
+        }
+
+        if (System.Text.Ascii.IsValid(_value))
+        {
+            return _value;
         }
 
         var (host, port) = Split(_value);

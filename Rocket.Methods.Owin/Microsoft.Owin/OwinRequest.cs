@@ -11,6 +11,7 @@ public class OwinRequest : IOwinRequest
     private const string QueryTextKey = "Microsoft.Owin.Query#text";
     private const string QueryKey = "Microsoft.Owin.Query#dictionary";
     private const string CookiesKey = "Microsoft.Owin.Cookies#collection";
+    private const string CookiesTextKey = "Microsoft.Owin.Cookies#text";
     private const string FormKey = "Microsoft.Owin.Form#collection";
     private IHeaderDictionary? _headers;
 
@@ -86,7 +87,7 @@ public class OwinRequest : IOwinRequest
             var text = QueryString.Value ?? string.Empty;
             if (Get<IDictionary<string, string[]>>(QueryKey) is not { } query || !string.Equals(Get<string>(QueryTextKey), text, StringComparison.Ordinal))
             {
-                query = FormParser.Parse(text);
+                query = FormParser.ParseQuery(text);
                 Set(QueryKey, query);
                 Set(QueryTextKey, text);
             }
@@ -115,10 +116,13 @@ public class OwinRequest : IOwinRequest
     {
         get
         {
-            if (Get<RequestCookieCollection>(CookiesKey) is not { } cookies)
+            // Parsed again only when the Cookie header changed (Katana keys its cache on the header text too).
+            var text = Headers.Get("Cookie");
+            if (Get<RequestCookieCollection>(CookiesKey) is not { } cookies || !string.Equals(Get<string>(CookiesTextKey), text, StringComparison.Ordinal))
             {
-                cookies = RequestCookieCollection.Parse(Headers.GetValues("Cookie"));
+                cookies = RequestCookieCollection.Parse(text);
                 Set(CookiesKey, cookies);
+                Set(CookiesTextKey, text);
             }
 
             return cookies;
@@ -216,7 +220,7 @@ public class OwinRequest : IOwinRequest
             text = await reader.ReadToEndAsync(CallCancelled).ConfigureAwait(false);
         }
 
-        form = new FormCollection(FormParser.Parse(text));
+        form = new FormCollection(FormParser.ParseForm(text));
         Set(FormKey, form);
         return form;
     }

@@ -58,7 +58,10 @@ public readonly struct PathString : IEquatable<PathString>
     /// <summary>The path escaped for a URI.</summary>
     public override string ToString() => ToUriComponent();
 
-    /// <summary>The path escaped for a URI, segment by segment (slashes kept).</summary>
+    /// <summary>
+    /// The path escaped for a URI as Katana did: characters allowed in a path (RFC 3986 §3.3 <c>pchar</c> and '/')
+    /// and existing <c>%XX</c> escapes are kept; every other character is percent-encoded as UTF-8.
+    /// </summary>
     public string ToUriComponent()
     {
         if (!HasValue)
@@ -67,15 +70,29 @@ public readonly struct PathString : IEquatable<PathString>
         }
 
         var value = _value!;
-        foreach (var c in value)
+        System.Text.StringBuilder? escaped = null;
+        var kept = 0;
+        var i = 0;
+        while (i < value.Length)
         {
-            if (!IsUnreservedOrSlash(c))
+            if (IsPathChar(value[i]) || IsPercentEscape(value, i))
             {
-                return string.Join('/', value.Split('/').Select(Uri.EscapeDataString));
+                i += value[i] == '%' ? 3 : 1;
+                continue;
             }
+
+            var run = i;
+            while (i < value.Length && !IsPathChar(value[i]) && !IsPercentEscape(value, i))
+            {
+                i++;
+            }
+
+            escaped ??= new System.Text.StringBuilder(value.Length + 16);
+            escaped.Append(value, kept, run - kept).Append(Uri.EscapeDataString(value[run..i]));
+            kept = i;
         }
 
-        return value;
+        return escaped is null ? value : escaped.Append(value, kept, value.Length - kept).ToString();
     }
 
     /// <summary>True when this path equals <paramref name="other"/> or continues it at a segment boundary.</summary>
@@ -115,6 +132,11 @@ public readonly struct PathString : IEquatable<PathString>
     /// <inheritdoc />
     public override int GetHashCode() => _value is null ? 0 : StringComparer.OrdinalIgnoreCase.GetHashCode(_value);
 
-    private static bool IsUnreservedOrSlash(char c)
-        => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '/';
+    // RFC 3986 §3.3: pchar = unreserved / pct-encoded / sub-delims / ":" / "@"; plus the segment separator.
+    private static bool IsPathChar(char c)
+        => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '/'
+            or '!' or '$' or '&' or '\'' or '(' or ')' or '*' or '+' or ',' or ';' or '=' or ':' or '@';
+
+    private static bool IsPercentEscape(string value, int i)
+        => value[i] == '%' && i + 2 < value.Length && char.IsAsciiHexDigit(value[i + 1]) && char.IsAsciiHexDigit(value[i + 2]);
 }

@@ -37,7 +37,8 @@ public readonly struct QueryString : IEquatable<QueryString>
     /// <summary>Creates <c>name=value</c>, both escaped.</summary>
     public static QueryString Create(string name, string value) => new(name, value);
 
-    /// <summary>Parses the query part of a URI (with or without its leading '?').</summary>
+    /// <summary>Parses the query part of a URI, which starts with '?' unless empty.</summary>
+    /// <exception cref="ArgumentException">The text is not empty and does not start with '?' (as Katana).</exception>
     public static QueryString FromUriComponent(string uriComponent)
     {
         if (string.IsNullOrEmpty(uriComponent))
@@ -45,7 +46,12 @@ public readonly struct QueryString : IEquatable<QueryString>
             return Empty;
         }
 
-        return new QueryString(uriComponent[0] == '?' ? uriComponent[1..] : uriComponent);
+        if (uriComponent[0] != '?')
+        {
+            throw new ArgumentException($"The query string '{uriComponent}' must start with '?'.", nameof(uriComponent));
+        }
+
+        return new QueryString(uriComponent[1..]);
     }
 
     /// <summary>The query of an absolute URI.</summary>
@@ -58,8 +64,8 @@ public readonly struct QueryString : IEquatable<QueryString>
     /// <summary>'?' and the query, or empty.</summary>
     public override string ToString() => ToUriComponent();
 
-    /// <summary>'?' and the query, or empty.</summary>
-    public string ToUriComponent() => HasValue ? "?" + _value : string.Empty;
+    /// <summary>'?' and the query, or empty; a '#' in the query is escaped so it cannot start a fragment (as Katana).</summary>
+    public string ToUriComponent() => HasValue ? "?" + _value!.Replace("#", "%23", StringComparison.Ordinal) : string.Empty;
 
     /// <inheritdoc />
     public bool Equals(QueryString other) => string.Equals(_value, other._value, StringComparison.Ordinal);

@@ -18,7 +18,7 @@ public class ReadableStringCollection : IReadableStringCollection
     public string? this[string key] => Get(key);
 
     /// <inheritdoc />
-    public string? Get(string key) => Store.TryGetValue(key, out var values) ? string.Join(',', values) : null;
+    public string? Get(string key) => Store.TryGetValue(key, out var values) && values is not null ? string.Join(',', values) : null;
 
     /// <inheritdoc />
     public IList<string>? GetValues(string key) => Store.TryGetValue(key, out var values) ? values : null;

@@ -2,7 +2,7 @@ using System.Collections;
 
 namespace Microsoft.Owin;
 
-/// <summary>The cookies a request carried (parsed from its Cookie headers; the first of a repeated name wins).</summary>
+/// <summary>The cookies a request carried (parsed from its Cookie header as Katana did; the first of a repeated name wins).</summary>
 public class RequestCookieCollection : IEnumerable<KeyValuePair<string, string>>
 {
     /// <summary>Wraps parsed cookies.</summary>
@@ -28,25 +28,13 @@ public class RequestCookieCollection : IEnumerable<KeyValuePair<string, string>>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>Parses Cookie header values: <c>a=1; b=2</c>, names and values percent-decoded.</summary>
-    internal static RequestCookieCollection Parse(IList<string>? headerValues)
+    /// <summary>Parses the Cookie header (its values joined with ','): <c>a=1; b=2</c>, values percent-decoded, names as sent.</summary>
+    internal static RequestCookieCollection Parse(string? header)
     {
         var store = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (headerValues is not null)
+        if (header is not null)
         {
-            foreach (var header in headerValues)
-            {
-                foreach (var part in header.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    var eq = part.IndexOf('=', StringComparison.Ordinal);
-                    var name = Uri.UnescapeDataString(eq < 0 ? part : part[..eq]).Trim();
-                    var value = eq < 0 ? string.Empty : Uri.UnescapeDataString(part[(eq + 1)..].Trim().Trim('"'));
-                    if (name.Length > 0)
-                    {
-                        store.TryAdd(name, value);
-                    }
-                }
-            }
+            FormParser.ParseCookies(header, store);
         }
 
         return new RequestCookieCollection(store);

@@ -25,8 +25,13 @@ public class ResponseCookieCollection
     public void Append(string key, string value, CookieOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        Headers.AppendValues(SetCookie, Uri.EscapeDataString(key) + "=" + Uri.EscapeDataString(value ?? string.Empty) + Attributes(options));
+    }
+
+    /// <summary>The Set-Cookie attributes after the value (<c>; domain=...; path=...; expires=...; secure; HttpOnly</c>).</summary>
+    internal static string Attributes(CookieOptions options)
+    {
         var sb = new StringBuilder();
-        sb.Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value ?? string.Empty));
         if (!string.IsNullOrEmpty(options.Domain))
         {
             sb.Append("; domain=").Append(options.Domain);
@@ -52,7 +57,7 @@ public class ResponseCookieCollection
             sb.Append("; HttpOnly");
         }
 
-        Headers.AppendValues(SetCookie, sb.ToString());
+        return sb.ToString();
     }
 
     /// <summary>Expires the cookie at the client (and drops any Set-Cookie for it already added).</summary>

@@ -7,9 +7,13 @@ namespace Owin;
 public static class MapExtensions
 {
     /// <summary>Sends requests under <paramref name="pathMatch"/> (e.g. <c>/api</c>) to the branch built by <paramref name="configuration"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="pathMatch"/> is null (as Katana).</exception>
     /// <exception cref="ArgumentException">The path ends with '/'.</exception>
     public static IAppBuilder Map(this IAppBuilder app, string pathMatch, Action<IAppBuilder> configuration)
-        => Map(app, new PathString(pathMatch), configuration);
+    {
+        ArgumentNullException.ThrowIfNull(pathMatch);
+        return Map(app, new PathString(pathMatch), configuration);
+    }
 
     /// <summary>Sends requests under <paramref name="pathMatch"/> to the branch built by <paramref name="configuration"/>.</summary>
     /// <remarks>In the branch the prefix has moved from Path to PathBase; both are restored when it returns.</remarks>

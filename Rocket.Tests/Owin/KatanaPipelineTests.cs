@@ -88,7 +88,7 @@ public class KatanaPipelineTests
         {
             var r = c.Request;
             seen = string.Join(";", r.Method, r.Scheme, r.IsSecure, r.Host.Value, r.Path, r.QueryString, r.Query["b"], string.Join(",", r.Query.GetValues("a")!),
-                r.Cookies["session"], r.Cookies["x y"], r.Accept, r.Uri.AbsoluteUri, r.RemoteIpAddress, r.LocalPort == c.Request.LocalPort, r.Protocol, r.CallCancelled.CanBeCanceled);
+                r.Cookies["session"], r.Cookies["x%20y"], r.Accept, r.Uri.AbsoluteUri, r.RemoteIpAddress, r.LocalPort == c.Request.LocalPort, r.Protocol, r.CallCancelled.CanBeCanceled);
             return Task.CompletedTask;
         }));
 

@@ -11,7 +11,7 @@ public class OwinEnvironmentTests
     [
         "owin.RequestBody", "owin.RequestHeaders", "owin.RequestMethod", "owin.RequestPath", "owin.RequestPathBase",
         "owin.RequestProtocol", "owin.RequestQueryString", "owin.RequestScheme", "owin.RequestId", "owin.ResponseBody",
-        "owin.ResponseHeaders", "owin.ResponseStatusCode", "owin.ResponseProtocol", "owin.CallCancelled", "owin.Version",
+        "owin.ResponseHeaders", "owin.ResponseStatusCode", "owin.CallCancelled", "owin.Version",
         "server.RemoteIpAddress", "server.RemotePort", "server.LocalIpAddress", "server.LocalPort", "server.IsLocal",
         "server.OnSendingHeaders", "server.Capabilities", "host.TraceOutput", "host.OnAppDisposing", "sendfile.SendAsync",
     ];
