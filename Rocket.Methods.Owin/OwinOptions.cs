@@ -15,7 +15,14 @@ public sealed class OwinOptions
     public string? AppPath { get; init; }
 
     /// <summary>appInfo["path_base"]: the path the application is mounted at ("" or e.g. "/app"); requests outside it get 404.</summary>
+    /// <remarks>With several mount points, the first of <see cref="PathBases"/>.</remarks>
     public string PathBase { get; init; } = string.Empty;
+
+    /// <summary>
+    /// Every mount point when appInfo["path_base"] lists several (Katana's hosts served one app under several URL
+    /// prefixes); a request takes the longest that matches as its path base. "" among them serves everything else.
+    /// </summary>
+    public IReadOnlyList<string> PathBases { get; init; } = [string.Empty];
 
     /// <summary>appInfo["host_addresses"]: host.Addresses for the application's properties.</summary>
     public IList<IDictionary<string, object>> Addresses { get; init; } = [];
@@ -28,7 +35,29 @@ public sealed class OwinOptions
         appInfo.TryGetValue("owin_app", out var app);
         appInfo.TryGetValue("startup", out var startup);
         var appPath = appInfo.GetString("app");
-        var pathBase = (appInfo.GetString("path_base") ?? string.Empty).TrimEnd('/');
+        appInfo.TryGetValue("path_base", out var pathBaseValue);
+        var pathBases = pathBaseValue switch
+        {
+            null => [string.Empty],
+            string one => [one],
+            IEnumerable<string> several => several.ToArray(),
+            _ => throw AppInfo.Invalid("path_base", pathBaseValue, "a path string (\"/app\") or a list of them"),
+        };
+        if (pathBases.Length == 0)
+        {
+            pathBases = [string.Empty];
+        }
+
+        for (var i = 0; i < pathBases.Length; i++)
+        {
+            pathBases[i] = (pathBases[i] ?? string.Empty).TrimEnd('/');
+            if (pathBases[i].Length > 0 && pathBases[i][0] != '/')
+            {
+                throw AppInfo.Invalid("path_base", pathBases[i], "an empty string or a path starting with '/'");
+            }
+        }
+
+        var pathBase = pathBases[0];
         appInfo.TryGetValue("host_addresses", out var addresses);
 
         if (app is not null and not Func<IDictionary<string, object>, Task>)
@@ -56,11 +85,6 @@ public sealed class OwinOptions
             throw new ArgumentException("The owin method needs an application: appInfo[\"owin_app\"] (an AppFunc), appInfo[\"startup\"] (a Startup type, an Action<IAppBuilder> or a \"Type, Assembly\" string), or appInfo[\"app\"] (the path of an application DLL).", nameof(appInfo));
         }
 
-        if (pathBase.Length > 0 && pathBase[0] != '/')
-        {
-            throw AppInfo.Invalid("path_base", pathBase, "an empty string or a path starting with '/'");
-        }
-
         if (addresses is not null and not IList<IDictionary<string, object>>)
         {
             throw AppInfo.Invalid("host_addresses", addresses, "an IList<IDictionary<string, object>> (OWIN host.Addresses)");
@@ -72,6 +96,7 @@ public sealed class OwinOptions
             Startup = startup,
             AppPath = string.IsNullOrWhiteSpace(appPath) ? null : appPath,
             PathBase = pathBase,
+            PathBases = pathBases,
             Addresses = (IList<IDictionary<string, object>>?)addresses ?? [],
         };
     }

@@ -29,7 +29,8 @@ public sealed class OwinWorker : Worker
     private readonly CancellationTokenSource _disposing = new();
     private Func<IDictionary<string, object>, Task>? _app;
     private OwinHostContext? _host;
-    private string _pathBase = string.Empty;
+    private string[] _pathBases = [];
+    private bool _servesRoot = true;
 
     /// <summary>The built pipeline (after Initialize).</summary>
     internal Func<IDictionary<string, object>, Task> App => _app ?? throw new InvalidOperationException("The owin worker has not been initialised.");
@@ -38,14 +39,15 @@ public sealed class OwinWorker : Worker
     protected override void Initialize()
     {
         var options = OwinOptions.Parse(AppInfo);
-        _pathBase = options.PathBase;
+        _servesRoot = options.PathBases.Contains(string.Empty);
+        _pathBases = [.. options.PathBases.Where(p => p.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).OrderByDescending(p => p.Length)];
         var capabilities = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             [OwinKeys.ServerName] = "Rocket.Owin",
             [OwinKeys.SendFileVersion] = "1.0",
             [OwinKeys.SendFileSupport] = "SendFileAsync",
         };
-        _host = new OwinHostContext(capabilities, TraceTextWriter.Create(), _disposing.Token) { PathBase = options.PathBase };
+        _host = new OwinHostContext(capabilities, TraceTextWriter.Create(), _disposing.Token);
         _app = options.App ?? BuildPipeline(options, capabilities);
     }
 
@@ -53,22 +55,19 @@ public sealed class OwinWorker : Worker
     protected override ValueTask HandleAsync(RequestContext context)
     {
         var path = context.Request.Path;
-        var pathBase = _pathBase;
-        if (pathBase.Length > 0)
+        var pathBase = string.Empty;
+        if (_pathBases.Length > 0)
         {
-            if (!path.StartsWith(pathBase, StringComparison.OrdinalIgnoreCase) || (path.Length > pathBase.Length && path[pathBase.Length] != '/'))
+            if (MatchPathBase(path) is { } matched)
+            {
+                pathBase = matched;
+                path = path[pathBase.Length..];
+            }
+            else if (!_servesRoot)
             {
                 context.Response.StatusCode = 404;
                 return ValueTask.CompletedTask;
             }
-
-            // The match ignores case; owin.RequestPathBase is spelled as the request spelled it (as Katana's hosts did).
-            if (!path.StartsWith(pathBase, StringComparison.Ordinal))
-            {
-                pathBase = path[..pathBase.Length];
-            }
-
-            path = path[pathBase.Length..];
         }
 
         if (!_environments.TryGetValue(context, out var environment))
@@ -85,6 +84,20 @@ public sealed class OwinWorker : Worker
         }
 
         return task.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(task);
+    }
+
+    /// <summary>The longest mount point <paramref name="path"/> is under (ignoring case, whole segments), spelled as the request spelled it (as Katana's hosts did); null for none.</summary>
+    private string? MatchPathBase(string path)
+    {
+        foreach (var candidate in _pathBases)
+        {
+            if (path.StartsWith(candidate, StringComparison.OrdinalIgnoreCase) && (path.Length == candidate.Length || path[candidate.Length] == '/'))
+            {
+                return path.StartsWith(candidate, StringComparison.Ordinal) ? candidate : path[..candidate.Length];
+            }
+        }
+
+        return null;
     }
 
     /// <inheritdoc />

@@ -19,9 +19,6 @@ internal sealed class OwinHostContext
     /// <summary>host.OnAppDisposing.</summary>
     public CancellationToken AppDisposing { get; }
 
-    /// <summary>The path prefix the server itself is mounted at ("" or "/app"), from the URL WebApp was started on.</summary>
-    public string PathBase { get; init; } = string.Empty;
-
     /// <summary>A test or a benchmark may build environments without a server.</summary>
     public static OwinHostContext CreateDefault()
         => new(new Dictionary<string, object>(StringComparer.Ordinal), TextWriter.Null, CancellationToken.None);

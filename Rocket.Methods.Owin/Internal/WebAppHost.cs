@@ -29,31 +29,42 @@ internal static class WebAppHost
     }
 
     /// <summary>Starts Rocket with the owin method on <paramref name="urls"/>.</summary>
+    /// <remarks>
+    /// URLs that differ only in their path share one listening socket (as HttpListener prefixes did): the app is
+    /// mounted at each path, and a request's path base is the longest that matches. Port 0 entries for the same
+    /// scheme and host share the one port the system picks.
+    /// </remarks>
     public static RunningWebApp Start(IEnumerable<string> urls, IDictionary<string, string> settings, AppInfo appInfo)
     {
         var interfaces = new List<ListenInterface>();
-        var addresses = new List<IDictionary<string, object>>();
-        string? pathBase = null;
+        var listening = new Dictionary<(string Scheme, IPAddress Address, int Port), int>();
+        var addresses = new List<(IDictionary<string, object> Entry, int Interface)>();
+        var paths = new List<string>();
         foreach (var url in urls)
         {
             var (scheme, host, port, path) = ParseUrl(url);
-            if (pathBase is not null && !string.Equals(pathBase, path, StringComparison.OrdinalIgnoreCase))
+            if (!paths.Contains(path, StringComparer.OrdinalIgnoreCase))
             {
-                throw new NotSupportedException($"All URLs must share one path; got '{pathBase}' and '{path}'.");
+                paths.Add(path);
             }
 
-            pathBase = path;
             foreach (var ip in Resolve(host))
             {
-                interfaces.Add(scheme == "https"
-                    ? new ListenInterface(ip.ToString(), port, Setting(settings, "key_file", url), Setting(settings, "certificate_file", url))
-                    : new ListenInterface(ip.ToString(), port));
-                addresses.Add(HostAddresses.Entry(scheme, host, port, path));
+                if (!listening.TryGetValue((scheme, ip, port), out var index))
+                {
+                    index = interfaces.Count;
+                    listening.Add((scheme, ip, port), index);
+                    interfaces.Add(scheme == "https"
+                        ? new ListenInterface(ip.ToString(), port, Setting(settings, "key_file", url), Setting(settings, "certificate_file", url))
+                        : new ListenInterface(ip.ToString(), port));
+                }
+
+                addresses.Add((HostAddresses.Entry(scheme, host, port, path), index));
             }
         }
 
-        appInfo["path_base"] = pathBase ?? string.Empty;
-        appInfo["host_addresses"] = addresses;
+        appInfo["path_base"] = paths.Count == 1 ? paths[0] : (object)paths;
+        appInfo["host_addresses"] = addresses.Select(a => a.Entry).ToList();
         var server = new global::RocketOwin.Rocket(
             interfaces,
             MethodName,
@@ -65,9 +76,12 @@ internal static class WebAppHost
         server.Start(background: true);
 
         var bound = server.BoundEndPoints;
-        for (var i = 0; i < addresses.Count && i < bound.Count; i++)
+        foreach (var (entry, index) in addresses)
         {
-            addresses[i]["port"] = bound[i].Port.ToString(CultureInfo.InvariantCulture);
+            if (index < bound.Count)
+            {
+                entry["port"] = bound[index].Port.ToString(CultureInfo.InvariantCulture);
+            }
         }
 
         return new RunningWebApp(server);
