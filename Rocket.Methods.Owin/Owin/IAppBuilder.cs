@@ -8,8 +8,9 @@ public interface IAppBuilder
 
     /// <summary>
     /// Adds a middleware: a delegate taking the next component (and <paramref name="args"/>) and returning this one,
-    /// a type whose constructor takes the next component and <paramref name="args"/>, or an instance with an
-    /// <c>Initialize(next, args...)</c> method and an <c>Invoke</c> method.
+    /// a type whose constructor takes the next component and <paramref name="args"/>, an instance with an
+    /// <c>Initialize(next, args...)</c> method and an <c>Invoke</c> method, or an instance whose
+    /// <c>Invoke(next, args...)</c> returns the component (Katana's four shapes).
     /// </summary>
     IAppBuilder Use(object middleware, params object[] args);
 
