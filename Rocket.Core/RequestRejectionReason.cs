@@ -59,4 +59,16 @@ public enum RequestRejectionReason
 
     /// <summary>Expect carries something other than 100-continue (417, RFC 9110 §10.1.1).</summary>
     UnsupportedExpectation,
+
+    /// <summary>The request line has a method and a target but no HTTP-version: an HTTP/0.9 request (RFC 9112 §3), answered 400 at once.</summary>
+    MissingHttpVersion,
+
+    /// <summary>A CR in the head is not followed by LF (RFC 9112 §2.2: a bare CR is invalid).</summary>
+    BareCarriageReturn,
+
+    /// <summary>The Host field, or the authority of an absolute-form target, is not <c>host[:port]</c> (RFC 9110 §7.2, RFC 3986 §3.2.2): a space, userinfo, quotes, a bad port.</summary>
+    InvalidHost,
+
+    /// <summary>A chunk extension holds a control character (RFC 9112 §7.1.1).</summary>
+    InvalidChunkExtension,
 }

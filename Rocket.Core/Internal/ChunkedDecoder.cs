@@ -146,6 +146,14 @@ internal struct ChunkedDecoder
                         throw new BadRequestException(RequestRejectionReason.InvalidChunkedBody, "malformed trailer field");
                     }
 
+                    foreach (var b in line[(colon + 1)..])
+                    {
+                        if (!HttpCharacters.IsFieldValueByte(b))
+                        {
+                            throw new BadRequestException(RequestRejectionReason.InvalidChunkedBody, "control character in a trailer field");
+                        }
+                    }
+
                     break;
                 }
 
@@ -183,9 +191,16 @@ internal struct ChunkedDecoder
             size = (size << 4) | (uint)v;
         }
 
-        if (semicolon >= 0 && line[semicolon..].IndexOfAny((byte)'\r', (byte)'\0') >= 0)
+        // RFC 9112 §7.1.1: extensions are tokens and quoted strings; a control byte (CR, NUL, ESC...) is never part of one.
+        if (semicolon >= 0)
         {
-            throw new BadRequestException(RequestRejectionReason.InvalidChunkedBody, "bad chunk extension");
+            foreach (var b in line[semicolon..])
+            {
+                if (!HttpCharacters.IsFieldValueByte(b))
+                {
+                    throw new BadRequestException(RequestRejectionReason.InvalidChunkExtension);
+                }
+            }
         }
 
         return size;

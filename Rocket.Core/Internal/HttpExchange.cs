@@ -16,6 +16,7 @@ internal sealed class HttpExchange
     private byte[] _input = new byte[InitialInputSize];
     private int _inStart;
     private int _inEnd;
+    private HeadScan _headScan;
     private bool _handlerPending;
     private Exception? _deferredFailure;
 
@@ -87,17 +88,20 @@ internal sealed class HttpExchange
     {
         Connection = connection;
         _inStart = _inEnd = 0;
+        _headScan = default;
     }
 
     public void Detach()
     {
         Connection = null!;
         _inStart = _inEnd = 0;
+        _headScan = default;
         Output.Discard();
     }
 
     public void Consume(int count)
     {
+        _headScan = default;
         _inStart += count;
         if (_inStart == _inEnd)
         {
@@ -168,7 +172,7 @@ internal sealed class HttpExchange
         {
             if (_inEnd > _inStart)
             {
-                var length = RequestParser.TryParse(BufferedSpan, Request, Limits);
+                var length = RequestParser.TryParse(BufferedSpan, Request, Limits, ref _headScan);
                 if (length > 0)
                 {
                     Connection.HeadStartedAt = 0;

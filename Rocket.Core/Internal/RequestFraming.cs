@@ -41,6 +41,12 @@ internal static class RequestFraming
             }
             else if (Is(name, "Host"))
             {
+                // RFC 9112 §3.2: a Host with an invalid value gets 400, like a missing or repeated one.
+                if (!HostSyntax.IsValid(value, requirePort: false))
+                {
+                    throw new BadRequestException(RequestRejectionReason.InvalidHost, value);
+                }
+
                 hostCount++;
                 head.Host = value;
             }
@@ -74,6 +80,15 @@ internal static class RequestFraming
         if (head.Version == HttpVersion.Http11 ? hostCount != 1 : hostCount > 1)
         {
             throw new BadRequestException(RequestRejectionReason.MissingOrMultipleHost, $"{hostCount} Host fields");
+        }
+
+        // RFC 9112 §3.2.2: with an absolute-form target the target's authority is the host; Host is ignored.
+        var target = head.Target;
+        if (target.Length > 0 && target[0] != '/' && target != "*" && head.Method != "CONNECT")
+        {
+            var authority = target.IndexOf("://", StringComparison.Ordinal) + 3;
+            var length = target.AsSpan(authority).IndexOfAny("/?#");
+            head.Host = length < 0 ? target[authority..] : target.Substring(authority, length);
         }
 
         if (transferEncoding is not null)

@@ -90,7 +90,7 @@ public class RequestParserTests
         Assert.That(head.Path, Is.EqualTo("*"));
     }
 
-    [TestCase("GET /\r\n\r\n", RequestRejectionReason.InvalidRequestLine)]
+    [TestCase("GET /\r\n\r\n", RequestRejectionReason.MissingHttpVersion)]
     [TestCase("GET  / HTTP/1.1\r\n\r\n", RequestRejectionReason.InvalidRequestLine)]
     [TestCase(" GET / HTTP/1.1\r\n\r\n", RequestRejectionReason.InvalidRequestLine)]
     [TestCase("GET / http/1.1\r\n\r\n", RequestRejectionReason.InvalidRequestLine)]
@@ -109,7 +109,7 @@ public class RequestParserTests
     [TestCase("GET / HTTP/1.1\r\nHost h\r\n\r\n", RequestRejectionReason.InvalidHeaderLine)]
     [TestCase("GET / HTTP/1.1\r\n: h\r\n\r\n", RequestRejectionReason.InvalidHeaderLine)]
     [TestCase("GET / HTTP/1.1\r\nHost: a\u0000b\r\n\r\n", RequestRejectionReason.InvalidHeaderLine)]
-    [TestCase("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", RequestRejectionReason.InvalidHeaderLine)]
+    [TestCase("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", RequestRejectionReason.BareCarriageReturn)]
     [TestCase("GET /%C0%AF HTTP/1.1\r\nHost: h\r\n\r\n", RequestRejectionReason.InvalidRequestTarget)]
     public void ParserRejectsMalformedHeads(string text, RequestRejectionReason reason)
         => Assert.That(Reject(text), Is.EqualTo(reason));
