@@ -28,7 +28,7 @@ public sealed class ProxyOptions
     /// <summary><c>fail_timeout</c>: how long an upstream that refused or timed out is left out (default 10 s, nginx's fail_timeout).</summary>
     public TimeSpan FailTimeout { get; private init; }
 
-    /// <summary><c>upstream_timeout</c>: longest wait for the upstream's response head, and between two reads of its body (default 60 s, nginx's proxy_read_timeout). Over it: 504 (before the head) or an aborted response.</summary>
+    /// <summary><c>upstream_timeout</c>: longest wait for the upstream's response head once the request is sent, for one write of the request body to it, and between two reads of its body (default 60 s, nginx's proxy_read_timeout and proxy_send_timeout). The client's own upload is not counted: that is the core's body timeout. Over it: 504 (before the head) or an aborted response.</summary>
     public TimeSpan UpstreamTimeout { get; private init; }
 
     /// <summary><c>connect_timeout</c>: longest wait for a TCP connection to an upstream (default 10 s). Over it: 504 and the upstream is left out.</summary>
@@ -58,6 +58,9 @@ public sealed class ProxyOptions
     /// <summary><c>buffer_size</c>: bytes of the pooled buffer each body copy uses (default 65,536; 4 KiB to 1 MiB).</summary>
     public int BufferSize { get; private init; }
 
+    /// <summary><c>underscores_in_headers</c>: forward request fields whose names contain '_' (default false: dropped, as nginx's underscores_in_headers off; CGI, WSGI and PHP apps read <c>X_Forwarded_For</c> as <c>X-Forwarded-For</c>).</summary>
+    public bool UnderscoresInHeaders { get; private init; }
+
     /// <summary>Reads and validates every key.</summary>
     /// <exception cref="ArgumentException">A key is missing or invalid; the message names the key and the value.</exception>
     public static ProxyOptions From(AppInfo appInfo)
@@ -78,6 +81,7 @@ public sealed class ProxyOptions
             Via = ReadVia(appInfo),
             PathBase = ReadPathBase(appInfo),
             BufferSize = (int)appInfo.GetInt64("buffer_size", 64 * 1024, 4 * 1024, 1024 * 1024),
+            UnderscoresInHeaders = appInfo.GetBoolean("underscores_in_headers", false),
         };
     }
 

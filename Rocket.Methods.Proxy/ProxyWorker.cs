@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
@@ -23,6 +24,12 @@ public sealed class ProxyWorker : Worker
     private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Proxy");
     private static readonly byte[] BadGatewayBody = "502 Bad Gateway: the upstream server could not be reached.\n"u8.ToArray();
     private static readonly byte[] GatewayTimeoutBody = "504 Gateway Timeout: the upstream server did not answer in time.\n"u8.ToArray();
+    private static readonly byte[] MalformedResponseBody = "502 Bad Gateway: the upstream server sent a malformed response.\n"u8.ToArray();
+    private static readonly byte[] NotImplementedBody = "501 Not Implemented: this proxy does not forward that method.\n"u8.ToArray();
+
+    /// <summary>Upstream failures are logged once per upstream per interval, with a count: an outage must not flood the log.</summary>
+    private const long FailureLogIntervalMs = 10_000;
+
     private ProxyOptions _options = null!;
     private UpstreamPool _pool = null!;
     private RequestBuilder _requests = null!;
@@ -51,6 +58,17 @@ public sealed class ProxyWorker : Worker
     {
         // Touch the token before the first await: the core then watches the socket for the client leaving.
         var clientGone = context.RequestAborted;
+        var method = context.Request.Method;
+
+        // RFC 9110 §9.3.6: CONNECT asks for a tunnel, which a reverse proxy does not open. A method SocketsHttpHandler
+        // would rewrite (any case of a standard one, §9.1) cannot be forwarded as received.
+        if (method == "CONNECT" || RequestBuilder.UpstreamMethod(method) is null)
+        {
+            Log.Debug("{0} {1} from {2}: method not forwarded; answered 501.", method, context.Request.Target, context.Connection.RemoteEndPoint);
+            WriteError(context.Response, 501, NotImplementedBody);
+            return;
+        }
+
         if (!TryMapPath(context.Request.RawPath, out var path))
         {
             context.Response.StatusCode = 404;
@@ -86,6 +104,14 @@ public sealed class ProxyWorker : Worker
                 return;
             }
 
+            if (MalformedResponse(response) is { } why)
+            {
+                // RFC 9112 §6.3: a proxy that gets an invalidly framed response discards it (closing that connection) and answers 502.
+                LogFailure(upstream, LogLevel.Error, "{0} {1}: upstream {2} sent a malformed response ({3}); answered 502.", context.Request.Method, context.Request.Target, upstream, why);
+                WriteError(context.Response, 502, MalformedResponseBody);
+                return;
+            }
+
             _heads.Copy(response, context);
 
             // SocketsHttpHandler's response content hands its stream over synchronously: no Task<Stream> per request.
@@ -94,7 +120,7 @@ public sealed class ProxyWorker : Worker
         }
         catch (UpstreamBodyException e)
         {
-            Log.Error("{0} {1}: upstream {2} failed during the response body ({3}); client connection aborted.", context.Request.Method, context.Request.Target, upstream, e.Message);
+            LogFailure(upstream, LogLevel.Error, "{0} {1}: upstream {2} failed during the response body ({3}); client connection aborted.", context.Request.Method, context.Request.Target, upstream, e.Message);
             throw;
         }
         catch (Exception e) when (clientGone.IsCancellationRequested || e is IOException)
@@ -120,7 +146,7 @@ public sealed class ProxyWorker : Worker
         upstreamToken.CancelAfter(_options.UpstreamTimeout);
         while (true)
         {
-            var content = head.HasBody ? new RequestBodyContent(context.RequestBody, head.ContentLength, _options.BufferSize) : null;
+            var content = head.HasBody ? new RequestBodyContent(context.RequestBody, head.ContentLength, _options.BufferSize, upstreamToken, _options.UpstreamTimeout) : null;
             var request = _requests.Build(context, upstream, path, content);
             upstream.Enter();
             try
@@ -154,16 +180,16 @@ public sealed class ProxyWorker : Worker
 
                 if (refused && !retried && IsIdempotent(head.Method) && content?.Started != true && _pool.All.Count > 1)
                 {
-                    Log.Warn("{0} {1}: upstream {2} refused or is unreachable ({3}); retrying on another upstream.", head.Method, head.Target, upstream, e.Message);
+                    LogFailure(upstream, LogLevel.Warn, "{0} {1}: upstream {2} refused or is unreachable ({3}); retrying on another upstream.", head.Method, head.Target, upstream, e.Message);
                     retried = true;
                     upstream = _pool.Select(exclude: upstream);
                     continue;
                 }
 
                 var status = timedOut ? 504 : 502;
-                Log.Error("{0} {1}: upstream {2} {3} ({4}); answered {5}.", head.Method, head.Target, upstream,
+                LogFailure(upstream, LogLevel.Error, "{0} {1}: upstream {2} {3} ({4}); answered {5}.", head.Method, head.Target, upstream,
                     timedOut ? "did not answer within upstream_timeout" : refused ? "refused or is unreachable" : "failed before its response head", Describe(e), status);
-                WriteError(context.Response, status);
+                WriteError(context.Response, status, status == 504 ? GatewayTimeoutBody : BadGatewayBody);
                 return (upstream, null);
             }
             finally
@@ -203,12 +229,73 @@ public sealed class ProxyWorker : Worker
         return false;
     }
 
-    private static void WriteError(Response response, int status)
+    private static void WriteError(Response response, int status, byte[] body)
     {
         response.StatusCode = status;
         response.Headers.Clear();
         response.Headers.ContentType = "text/plain; charset=utf-8";
-        response.Write(status == 504 ? GatewayTimeoutBody : BadGatewayBody);
+        response.Write(body);
+    }
+
+    /// <summary>Logs an upstream failure unless this upstream already had a line within the interval; the next line carries the count.</summary>
+    private static void LogFailure(Upstream upstream, LogLevel level, string format, params object?[] args)
+    {
+        if (!Log.IsEnabled(level) || !upstream.TryClaimLogLine(Environment.TickCount64, FailureLogIntervalMs, out var unlogged))
+        {
+            return;
+        }
+
+        var text = string.Format(CultureInfo.InvariantCulture, format, args);
+        if (unlogged > 0)
+        {
+            text += string.Create(CultureInfo.InvariantCulture, $" {unlogged} more failures of {upstream} since the last line were not logged.");
+        }
+
+        Log.Log(level, "{0}", text);
+    }
+
+    /// <summary>Why the upstream's response cannot be relayed, or null when it can.</summary>
+    private static string? MalformedResponse(HttpResponseMessage response)
+    {
+        if (response.StatusCode == HttpStatusCode.SwitchingProtocols)
+        {
+            // RFC 9110 §15.2.2: 101 only answers an Upgrade request (one that did was tunnelled before this).
+            return "101 Switching Protocols to a request that did not ask to upgrade";
+        }
+
+        if (!response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var lengths))
+        {
+            return null;
+        }
+
+        if (response.Headers.NonValidated.Contains("Transfer-Encoding"))
+        {
+            return "Content-Length with Transfer-Encoding";
+        }
+
+        ReadOnlySpan<char> first = default;
+        foreach (var value in lengths)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                var length = value.AsSpan(range).Trim(' ');
+                if (length.IsEmpty || length.ContainsAnyExceptInRange('0', '9'))
+                {
+                    return "an invalid Content-Length";
+                }
+
+                if (first.IsEmpty)
+                {
+                    first = length;
+                }
+                else if (!first.SequenceEqual(length))
+                {
+                    return "differing Content-Length values";
+                }
+            }
+        }
+
+        return null;
     }
 
     // RFC 9110 §9.2.2.

@@ -14,12 +14,21 @@ internal sealed class RequestBodyContent : HttpContent
     private readonly Stream _body;
     private readonly long? _length;
     private readonly int _bufferSize;
+    private readonly CancellationTokenSource _upstreamTimer;
+    private readonly TimeSpan _upstreamTimeout;
 
-    public RequestBodyContent(Stream body, long? length, int bufferSize)
+    /// <param name="body">The client's body.</param>
+    /// <param name="length">Its declared length; null for chunked.</param>
+    /// <param name="bufferSize">Bytes per read.</param>
+    /// <param name="upstreamTimer">The exchange's upstream cancellation: armed with <paramref name="upstreamTimeout"/> only while the upstream is waited for.</param>
+    /// <param name="upstreamTimeout">Longest wait for one write to the upstream, and for its head after the last.</param>
+    public RequestBodyContent(Stream body, long? length, int bufferSize, CancellationTokenSource upstreamTimer, TimeSpan upstreamTimeout)
     {
         _body = body;
         _length = length;
         _bufferSize = bufferSize;
+        _upstreamTimer = upstreamTimer;
+        _upstreamTimeout = upstreamTimeout;
         if (length is { } n)
         {
             Headers.ContentLength = n;
@@ -44,6 +53,9 @@ internal sealed class RequestBodyContent : HttpContent
             while (true)
             {
                 int n;
+
+                // The client's pace is the client's business (the core times its body reads): the upstream timer is off meanwhile.
+                _upstreamTimer.CancelAfter(Timeout.InfiniteTimeSpan);
                 try
                 {
                     n = await _body.ReadAsync(buffer.AsMemory(0, _bufferSize), cancellationToken).ConfigureAwait(false);
@@ -52,6 +64,11 @@ internal sealed class RequestBodyContent : HttpContent
                 {
                     ClientFailure = e;
                     throw;
+                }
+                finally
+                {
+                    // From here on the upstream is waited for: taking this write, or (after the last) answering.
+                    _upstreamTimer.CancelAfter(_upstreamTimeout);
                 }
 
                 if (n == 0)

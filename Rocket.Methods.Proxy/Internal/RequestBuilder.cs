@@ -16,7 +16,7 @@ internal sealed class RequestBuilder(ProxyOptions options)
     public HttpRequestMessage Build(RequestContext context, Upstream upstream, string path, RequestBodyContent? content)
     {
         var head = context.Request;
-        var request = new HttpRequestMessage(HttpMethod.Parse(head.Method), TargetUri(upstream, path, head.QueryString))
+        var request = new HttpRequestMessage(UpstreamMethod(head.Method)!, TargetUri(upstream, path, head.QueryString))
         {
             Version = System.Net.HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -25,6 +25,17 @@ internal sealed class RequestBuilder(ProxyOptions options)
 
         CopyHeaders(context, request, content);
         return request;
+    }
+
+    /// <summary>
+    /// The method as the upstream client will send it, exactly as received (RFC 9110 §9.1: methods are case-sensitive);
+    /// null when it cannot: SocketsHttpHandler writes any case of a standard method (<c>head</c>, <c>Get</c>) in upper
+    /// case, which would turn an unknown method into a known one (and a <c>head</c> into a HEAD whose body is never read).
+    /// </summary>
+    public static HttpMethod? UpstreamMethod(string method)
+    {
+        var parsed = HttpMethod.Parse(method);
+        return string.Equals(parsed.Method, method, StringComparison.Ordinal) ? parsed : null;
     }
 
     /// <summary>The upstream URL for a path and query; the last one built for the upstream is reused when they repeat.</summary>
@@ -65,6 +76,12 @@ internal sealed class RequestBuilder(ProxyOptions options)
                 continue;
             }
 
+            if (!options.UnderscoresInHeaders && name.Contains('_', StringComparison.Ordinal))
+            {
+                // nginx's underscores_in_headers off: CGI-style apps cannot tell X_Forwarded_For from X-Forwarded-For.
+                continue;
+            }
+
             var value = fields.ValueAt(i);
             if (!headers.TryAddWithoutValidation(name, value))
             {
@@ -89,6 +106,12 @@ internal sealed class RequestBuilder(ProxyOptions options)
         if (options.PreserveHost && head.Host.Length > 0)
         {
             headers.TryAddWithoutValidation("Host", head.Host);
+            if (headers.Host is null)
+            {
+                // SocketsHttpHandler would send its own Host as well as this one it cannot parse: two Host lines upstream.
+                headers.Remove("Host");
+                throw new BadRequestException(RequestRejectionReason.InvalidHost, $"preserve_host cannot forward Host {head.Host}");
+            }
         }
 
         AddForwardingFields(context, headers);

@@ -7,6 +7,8 @@ internal sealed class Upstream
     private int _outstanding;
     private long _downUntil;
     private Target? _lastTarget;
+    private long _lastLogLine;
+    private int _unlogged;
 
     public Upstream(Uri baseUri)
     {
@@ -52,6 +54,25 @@ internal sealed class Upstream
     {
         get => Volatile.Read(ref _lastTarget);
         set => Volatile.Write(ref _lastTarget, value);
+    }
+
+    /// <summary>
+    /// Rate-limits failure logging: true for the first failure in each <paramref name="intervalMs"/> (that one is
+    /// logged), with how many went unlogged since the last logged line; false for the rest, which are only counted.
+    /// An outage answered thousands of times a second then costs one line per interval instead of one per request.
+    /// </summary>
+    public bool TryClaimLogLine(long now, long intervalMs, out int unlogged)
+    {
+        var last = Volatile.Read(ref _lastLogLine);
+        if ((last != 0 && now - last < intervalMs) || Interlocked.CompareExchange(ref _lastLogLine, now, last) != last)
+        {
+            Interlocked.Increment(ref _unlogged);
+            unlogged = 0;
+            return false;
+        }
+
+        unlogged = Interlocked.Exchange(ref _unlogged, 0);
+        return true;
     }
 
     public override string ToString() => Name;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 
 namespace RocketOwin.Methods.Proxy.Internal;
 
@@ -21,5 +22,13 @@ internal static class UpstreamHandler
         // Long enough for an upstream that honours 100-continue; one that ignores it gets the body after this.
         Expect100ContinueTimeout = TimeSpan.FromSeconds(1),
         MaxResponseHeadersLength = 64,
+
+        // A response disposed before its end (client gone, malformed framing) closes its connection instead of being
+        // drained back into the pool: the upstream sees the cancellation, and a suspect connection is not reused.
+        MaxResponseDrainSize = 0,
+
+        // Field values are bytes: obs-text (RFC 9110 §5.5) passes through as it came instead of failing the request.
+        RequestHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
+        ResponseHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
     };
 }
