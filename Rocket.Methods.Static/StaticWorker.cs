@@ -21,6 +21,7 @@ public sealed class StaticWorker : Worker
     private StaticOptions? _options;
     private FileCache? _cache;
     private FileResponder? _files;
+    private ListingCache? _listings;
 
     /// <summary>The validated settings; available once the server started.</summary>
     public StaticOptions Options => _options ?? throw new InvalidOperationException("The static worker is not initialized yet.");
@@ -31,6 +32,7 @@ public sealed class StaticWorker : Worker
         _options = StaticOptions.From(AppInfo);
         _cache = new FileCache(_options);
         _files = new FileResponder(_options, _cache);
+        _listings = new ListingCache(_options.CacheTtl);
         LogManager.GetLogger("Rocket").Info("static: serving {0} (display_index {1})", _options.DocumentRoot, _options.DisplayIndex);
     }
 
@@ -100,7 +102,7 @@ public sealed class StaticWorker : Worker
         byte[] page;
         try
         {
-            page = DirectoryListing.Render(entry.PhysicalPath, path, options.DocumentRoot, options);
+            page = _listings!.Get(entry.PhysicalPath, path, () => DirectoryListing.Render(entry.PhysicalPath, path, options.DocumentRoot, options));
         }
         catch (UnauthorizedAccessException)
         {

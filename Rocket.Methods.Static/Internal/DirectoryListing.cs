@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Enumeration;
 using System.Text;
 
 namespace RocketOwin.Methods.Static.Internal;
@@ -15,7 +16,11 @@ internal static class DirectoryListing
     public static byte[] Render(string directory, string requestPath, string root, StaticOptions options)
     {
         var entries = new List<(string Name, FileStat Stat)>();
-        foreach (var full in Directory.EnumerateFileSystemEntries(directory))
+        var found = new FileSystemEnumerable<(string Full, bool IsLink)>(
+            directory,
+            (ref FileSystemEntry e) => (e.ToFullPath(), (e.Attributes & FileAttributes.ReparsePoint) != 0),
+            new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0 });
+        foreach (var (full, isLink) in found)
         {
             var name = Path.GetFileName(full);
             if (name.StartsWith('.') && !options.ServeHidden)
@@ -30,7 +35,8 @@ internal static class DirectoryListing
                 continue;
             }
 
-            if (!options.FollowSymlinksOutsideRoot && (SafePath.RealPath(full, out _) is not { } real || !SafePath.IsUnder(real, root)))
+            // Only a symlink can lead elsewhere (the directory itself is already resolved): realpath for those alone.
+            if (isLink && !options.FollowSymlinksOutsideRoot && (SafePath.RealPath(full, out _) is not { } real || !SafePath.IsUnder(real, root)))
             {
                 continue;
             }

@@ -37,7 +37,9 @@ internal sealed class FileCache
     {
         var now = Environment.TickCount64;
         _entries.TryGetValue(requestPath, out var cached);
-        if (cached is not null && now < cached.ExpiresAt)
+        // Within the TTL an entry is trusted, except that a file sent from disk is checked first: a file that changed
+        // size since would get a Content-Length it cannot fill, and the client a reset instead of an answer.
+        if (cached is not null && now < cached.ExpiresAt && !cached.ChangedOnDisk())
         {
             entry = cached;
             return LookupFailure.None;

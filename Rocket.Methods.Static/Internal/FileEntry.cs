@@ -72,6 +72,14 @@ internal sealed class FileEntry
         set => Volatile.Write(ref _expiresAt, value);
     }
 
+    /// <summary>
+    /// True when a file this entry would send from disk (not from memory) no longer has the size and mtime it had:
+    /// the headers it would promise are stale. One statx per such file; bytes held in memory cannot go stale.
+    /// </summary>
+    public bool ChangedOnDisk()
+        => (Kind == FileKind.Regular && Content is null && FileStat.Of(PhysicalPath) != Stat)
+           || (Index?.ChangedOnDisk() ?? false) || (Brotli?.ChangedOnDisk() ?? false) || (Gzip?.ChangedOnDisk() ?? false);
+
     /// <summary>True when the file system still shows the same file (path, size, mtime).</summary>
     public bool SameFileAs(string physicalPath, FileStat stat) => PhysicalPath == physicalPath && Stat == stat;
 
