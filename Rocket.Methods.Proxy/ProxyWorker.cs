@@ -35,6 +35,7 @@ public sealed class ProxyWorker : Worker
     private RequestBuilder _requests = null!;
     private ResponseHeadCopier _heads = null!;
     private HttpMessageInvoker _invoker = null!;
+    private HttpMessageInvoker? _asteriskInvoker;
 
     /// <summary>The settings read at start.</summary>
     public ProxyOptions Options => _options;
@@ -50,7 +51,11 @@ public sealed class ProxyWorker : Worker
     }
 
     /// <inheritdoc />
-    protected override void Shutdown() => _invoker?.Dispose();
+    protected override void Shutdown()
+    {
+        _invoker?.Dispose();
+        _asteriskInvoker?.Dispose();
+    }
 
     /// <inheritdoc />
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -151,7 +156,8 @@ public sealed class ProxyWorker : Worker
             upstream.Enter();
             try
             {
-                var response = await _invoker.SendAsync(request, upstreamToken.Token).ConfigureAwait(false);
+                var invoker = head.Target == "*" ? AsteriskInvoker() : _invoker;
+                var response = await invoker.SendAsync(request, upstreamToken.Token).ConfigureAwait(false);
                 upstreamToken.CancelAfter(Timeout.InfiniteTimeSpan);
                 UpstreamPool.ReportSuccess(upstream);
                 return (upstream, response);
@@ -208,13 +214,31 @@ public sealed class ProxyWorker : Worker
         await Tunnel.RunAsync(clientStream, upstreamStream, _options.BufferSize, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>Strips path_base; false when the request lies outside it.</summary>
+    /// <summary>The invoker for <c>OPTIONS *</c>, made on first use: rare, so it gets its own small pool rather than a filter on every connection.</summary>
+    private HttpMessageInvoker AsteriskInvoker()
+    {
+        if (Volatile.Read(ref _asteriskInvoker) is { } existing)
+        {
+            return existing;
+        }
+
+        var created = new HttpMessageInvoker(UpstreamHandler.CreateForAsteriskForm(_options), disposeHandler: true);
+        if (Interlocked.CompareExchange(ref _asteriskInvoker, created, null) is { } other)
+        {
+            created.Dispose();
+            return other;
+        }
+
+        return created;
+    }
+
+    /// <summary>Strips path_base; false when the request lies outside it. <c>*</c> is about the server, not a path: it always passes.</summary>
     private bool TryMapPath(string rawPath, out string path)
     {
         var pathBase = _options.PathBase;
-        if (pathBase.Length == 0)
+        if (pathBase.Length == 0 || rawPath == "*")
         {
-            path = rawPath == "*" ? "/" : rawPath;
+            path = rawPath;
             return true;
         }
 

@@ -16,7 +16,8 @@ internal sealed class RequestBuilder(ProxyOptions options)
     public HttpRequestMessage Build(RequestContext context, Upstream upstream, string path, RequestBodyContent? content)
     {
         var head = context.Request;
-        var request = new HttpRequestMessage(UpstreamMethod(head.Method)!, TargetUri(upstream, path, head.QueryString))
+        var target = head.Target == "*" ? upstream.AsteriskFormTarget : TargetUri(upstream, path, head.QueryString);
+        var request = new HttpRequestMessage(UpstreamMethod(head.Method)!, target)
         {
             Version = System.Net.HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,

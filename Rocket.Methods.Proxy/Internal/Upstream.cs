@@ -18,7 +18,11 @@ internal sealed class Upstream
         // "http://host:port" plus the path prefix without its trailing slash: the request path is appended as is.
         Origin = baseUri.GetLeftPart(UriPartial.Authority);
         PathPrefix = baseUri.AbsolutePath.TrimEnd('/');
+        AsteriskFormTarget = new Uri(Origin + AsteriskFormStream.MarkerPath);
     }
+
+    /// <summary>Where an <c>OPTIONS *</c> is sent: the marker its handler's connections turn back into <c>*</c>.</summary>
+    public Uri AsteriskFormTarget { get; }
 
     /// <summary>The URL as configured.</summary>
     public Uri BaseUri { get; }

@@ -31,4 +31,12 @@ internal static class UpstreamHandler
         RequestHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
         ResponseHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
     };
+
+    /// <summary>A handler for <c>OPTIONS *</c> alone: its connections rewrite the marker target to <c>*</c> (see <see cref="AsteriskFormStream"/>).</summary>
+    public static SocketsHttpHandler CreateForAsteriskForm(ProxyOptions options)
+    {
+        var handler = Create(options);
+        handler.PlaintextStreamFilter = static (context, _) => ValueTask.FromResult<Stream>(new AsteriskFormStream(context.PlaintextStream));
+        return handler;
+    }
 }

@@ -91,6 +91,19 @@ public class ProxyHardeningTests
         Assert.That(response.BodyText, Does.Contain("malformed"));
     }
 
+    [TestCase("")]
+    [TestCase("/api")]
+    public void OptionsAsteriskIsForwardedAsAnAsterisk(string pathBase)
+    {
+        using var upstream = new RawUpstream((s, _) => RawUpstream.SendAsync(s, "HTTP/1.1 200 OK\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\n\r\n"));
+        using var proxy = pathBase.Length == 0 ? ProxyServer.Start(upstream.Url) : ProxyServer.Start(upstream.Url + "/v2", ("path_base", pathBase));
+        var response = Exchange(proxy, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.That(response.StatusLine, Is.EqualTo("HTTP/1.1 200 OK"));
+        Assert.That(response.Header("Allow"), Is.EqualTo("GET, HEAD"));
+        Assert.That(upstream.FirstRequest.Task.Wait(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(upstream.FirstRequest.Task.Result, Does.StartWith("OPTIONS * HTTP/1.1\r\n"));
+    }
+
     [Test]
     public void XForwardedHostIsTheAuthorityOfAnAbsoluteFormTarget()
     {
