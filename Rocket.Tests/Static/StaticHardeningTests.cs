@@ -62,14 +62,14 @@ public class StaticHardeningTests
     public void ALargeListingIsServedCompleteAndTheSameEachTime()
     {
         using var site = new StaticSite();
-        for (var i = 0; i < 2000; i++)
+        for (var i = 0; i < 500; i++)
         {
             site.Write($"many/f{i:D5}.txt", "x");
         }
 
         site.Start(("display_index", true));
         var first = site.Request("/many/").BodyText;
-        Assert.That(first, Does.Contain("f00000.txt").And.Contain("f01999.txt"));
+        Assert.That(first, Does.Contain("f00000.txt").And.Contain("f00499.txt"));
         Assert.That(site.Request("/many/").BodyText, Is.EqualTo(first));
     }
 }
