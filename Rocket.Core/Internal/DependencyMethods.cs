@@ -5,8 +5,8 @@ using System.Reflection.PortableExecutable;
 
 namespace RocketOwin.Internal;
 
-/// <summary>A method declared by one of the application's dependencies: its name (or alias) and the declaring file.</summary>
-internal sealed record DependencyMethod(string Name, string AssemblyName, string File);
+/// <summary>A method declared by one of the application's dependencies: its name (or alias), the worker's type name and the declaring assembly.</summary>
+internal sealed record DependencyMethod(string Name, string WorkerType, string AssemblyName, string File);
 
 /// <summary>
 /// The methods declared (<see cref="RocketMethodAttribute"/>) by the assemblies the application depends on: the ones
@@ -81,16 +81,19 @@ internal static class DependencyMethods
                 }
 
                 var value = attribute.DecodeValue(TypeNames.Instance);
-                if (value.FixedArguments is [{ Value: string name }, ..])
+                if (value.FixedArguments is not [{ Value: string name }, var workerType])
                 {
-                    result.Add(new DependencyMethod(name, assemblyName, file));
+                    continue;
                 }
 
+                // A typeof() argument is stored as its assembly-qualified name; the part before the first comma names the type.
+                var worker = (workerType.Value as string)?.Split(',')[0] ?? "?";
+                result.Add(new DependencyMethod(name, worker, assemblyName, file));
                 foreach (var named in value.NamedArguments)
                 {
                     if (named.Name == nameof(RocketMethodAttribute.Aliases) && named.Value is ImmutableArray<CustomAttributeTypedArgument<string>> aliases)
                     {
-                        result.AddRange(aliases.Select(a => a.Value).OfType<string>().Select(a => new DependencyMethod(a, assemblyName, file)));
+                        result.AddRange(aliases.Select(a => a.Value).OfType<string>().Select(a => new DependencyMethod(a, worker, assemblyName, file)));
                     }
                 }
             }

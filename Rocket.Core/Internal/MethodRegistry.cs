@@ -39,7 +39,7 @@ internal static class MethodRegistry
         var loaded = LoadedNames();
         foreach (var m in DependencyMethods.All.Where(m => !loaded.Contains(m.AssemblyName)))
         {
-            result.Add((m.Name, $"{m.File} (a dependency of the application)", null));
+            result.Add((m.Name, $"{m.WorkerType} in {m.File} (a dependency of the application, not loaded yet)", null));
         }
 
         if (pluginsDirectory is not null)

@@ -79,15 +79,23 @@ public sealed class ConsumerApps
     public string AddProjectConsumer(string name, IReadOnlyDictionary<string, string> files, string project)
         => Add(_fromProjects, Path.Combine(Root, "ref-apps", name), files, $"<ProjectReference Include=\"{Path.Combine(DotNetCli.RepositoryRoot, project)}\" />");
 
-    /// <summary>Builds every consumer added so far: one build for the package consumers, one for the ProjectReference ones.</summary>
+    /// <summary>
+    /// Builds every consumer added so far: one build for the package consumers and one for the ProjectReference ones,
+    /// side by side (most of each is restore and MSBuild start-up, which overlap well).
+    /// </summary>
     public void Build()
     {
-        BuildAll(Path.Combine(Root, "feed-apps"), _fromFeed, string.Empty);
+        var fromFeed = Task.Run(() => BuildAll(Path.Combine(Root, "feed-apps"), _fromFeed, string.Empty));
 
         // BuildProjectReferences=false: this repository's projects are built already (the tests run from them); a
         // rebuild here could race a build of the solution. ShouldUnsetParentConfigurationAndPlatform=false: a project
         // outside the built solution would otherwise be looked for in its Debug output.
-        BuildAll(Path.Combine(Root, "ref-apps"), _fromProjects, "-p:BuildProjectReferences=false -p:ShouldUnsetParentConfigurationAndPlatform=false");
+        var fromProjects = Task.Run(() => BuildAll(Path.Combine(Root, "ref-apps"), _fromProjects, "-p:BuildProjectReferences=false -p:ShouldUnsetParentConfigurationAndPlatform=false"));
+        var failures = new[] { fromFeed.GetAwaiter().GetResult(), fromProjects.GetAwaiter().GetResult() }.OfType<string>().ToList();
+        if (failures.Count > 0)
+        {
+            Assert.Fail(string.Join("\n\n", failures));
+        }
     }
 
     /// <summary>The built program of consumer <paramref name="projectDirectory"/>.</summary>
@@ -116,6 +124,8 @@ public sealed class ConsumerApps
                 <TargetFramework>net10.0</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
+                <!-- Run as `dotnet app.dll`; the native launcher is not needed. -->
+                <UseAppHost>false</UseAppHost>
               </PropertyGroup>
               <ItemGroup>
                 {references}
@@ -131,11 +141,12 @@ public sealed class ConsumerApps
         return directory;
     }
 
-    private static void BuildAll(string folder, List<string> projects, string properties)
+    /// <summary>Builds the projects of one folder; null when that worked, else the command and its output.</summary>
+    private static string? BuildAll(string folder, List<string> projects, string properties)
     {
         if (projects.Count == 0)
         {
-            return;
+            return null;
         }
 
         var slnx = new StringBuilder("<Solution>\n");
@@ -145,6 +156,8 @@ public sealed class ConsumerApps
         }
 
         File.WriteAllText(Path.Combine(folder, "apps.slnx"), slnx.Append("</Solution>\n").ToString());
-        DotNetCli.Run("dotnet", $"build apps.slnx -c {DotNetCli.Configuration} {properties} -nodeReuse:false -v:m", folder);
+        var arguments = $"build apps.slnx -c {DotNetCli.Configuration} {properties} -nodeReuse:false -v:m";
+        var (exitCode, output) = DotNetCli.RunAllowingFailure("dotnet", arguments, folder);
+        return exitCode == 0 ? null : $"`dotnet {arguments}` in {folder} exited {exitCode}:\n{output}";
     }
 }

@@ -21,6 +21,7 @@ public sealed class DependencyMethodsTests
         var byName = all.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
         Assert.That(byName.Keys, Is.SupersetOf(new[] { "owin", "static", "fs", "proxy" }));
         Assert.That(byName["fs"].AssemblyName, Is.EqualTo("Rocket.Methods.Static"), "aliases come from the attribute's named argument");
+        Assert.That(byName["fs"].WorkerType, Is.EqualTo(byName["static"].WorkerType).And.EqualTo("RocketOwin.Methods.Static.StaticWorker"));
         Assert.That(byName["owin"].File, Is.EqualTo(Path.Combine(AppContext.BaseDirectory, "Rocket.Methods.Owin.dll")));
         var framework = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
         Assert.That(all.Select(m => m.File), Has.None.StartsWith(framework));
