@@ -37,7 +37,9 @@ Task("Test")
 });
 
 // Every method project (Rocket.Methods.*, picked up by glob) and the sample plugin, each into plugins/<AssemblyName>/
-// with only its own files: the host supplies Rocket.Core and NLog.
+// with only its own files: the host supplies Rocket.Core and NLog. The method projects reference both as ordinary
+// references (what their packages need) marked Private=false / Publish=false, which keeps them out of this publish
+// output and its .deps.json; the loop below is the safety net for a plugin project that does not.
 Task("PublishPlugins")
     .Does(() =>
 {
@@ -61,7 +63,7 @@ Task("PublishPlugins")
             if (FileExists(file))
             {
                 // A second copy of the contract in a plugin folder would never be loaded, but it misleads: remove it.
-                Warning("{0}: {1} should not be in a plugin folder (reference it with Private=false/ExcludeAssets=runtime); deleted.", name, shared);
+                Warning("{0}: {1} should not be in a plugin folder (reference it with Private=false, and NLog with Publish=false); deleted.", name, shared);
                 DeleteFile(file);
             }
         }
@@ -75,13 +77,22 @@ Task("PublishPlugins")
     }
 });
 
-// The rocket command as a .NET tool (package Rocket.Owin.Tool) with the plugins inside: ./artifacts/*.nupkg.
+// ./artifacts/*.nupkg: the libraries (RocketOwin.Core and one RocketOwin.Methods.* per method project, for an application
+// that embeds the server) and the rocket command as a .NET tool (Rocket.Owin.Tool) with the plugins inside.
+// One version for all: <Version> in Directory.Build.props.
 Task("Pack")
     .IsDependentOn("PublishPlugins")
     .Does(() =>
 {
     EnsureDirectoryExists(artifacts);
-    DotNetPack("./Rocket.Host/Rocket.Host.csproj", new DotNetPackSettings { Configuration = configuration, OutputDirectory = artifacts });
+    DeleteFiles(artifacts.FullPath + "/*.nupkg");
+    var projects = new[] { File("./Rocket.Core/Rocket.Core.csproj").Path }
+        .Concat(GetFiles("./Rocket.Methods.*/*.csproj"))
+        .Append(File("./Rocket.Host/Rocket.Host.csproj").Path);
+    foreach (var project in projects)
+    {
+        DotNetPack(project.FullPath, new DotNetPackSettings { Configuration = configuration, OutputDirectory = artifacts });
+    }
 });
 
 Task("Bench")

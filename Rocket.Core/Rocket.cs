@@ -122,7 +122,7 @@ public sealed class Rocket : IDisposable
     public int QueuedConnectionCount => _core?.ActiveQueue.Count ?? 0;
 
     /// <summary>
-    /// The plugins folder searched for methods not registered in code or loaded in the process:
+    /// The plugins folder searched for methods not registered in code, loaded in the process or among the application's dependencies:
     /// <c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>. Defaults to <see cref="DefaultPluginsDirectory"/>; change before Start.
     /// </summary>
     public string PluginsDirectory { get; set; } = DefaultPluginsDirectory;
@@ -138,7 +138,7 @@ public sealed class Rocket : IDisposable
 
     /// <summary>
     /// Every method that could be served, with where it comes from: registered in code, declared by an assembly
-    /// loaded in the process, or found in <paramref name="pluginsDirectory"/>. For a plugin that cannot be used,
+    /// loaded in the process or by one the application depends on (its .deps.json), or found in <paramref name="pluginsDirectory"/>. For a plugin that cannot be used,
     /// <c>Problem</c> says why (its <c>Name</c> is <c>?</c> when the plugin could not even be read).
     /// </summary>
     /// <param name="pluginsDirectory">The plugins folder to scan; null for <see cref="DefaultPluginsDirectory"/>.</param>

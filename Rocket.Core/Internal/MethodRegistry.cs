@@ -7,8 +7,10 @@ namespace RocketOwin.Internal;
 
 /// <summary>
 /// Finds the worker for a method name, in this order: methods registered in code, methods declared with
-/// <see cref="RocketMethodAttribute"/> by assemblies already loaded in the process (an app that references a
-/// method assembly directly), then the plugins folder (<c>&lt;plugins&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>).
+/// <see cref="RocketMethodAttribute"/> by assemblies already loaded in the process, then by the assemblies the
+/// application depends on (an app that references a method package or project: <see cref="DependencyMethods"/>,
+/// read from metadata once and loaded only when asked for), then the plugins folder
+/// (<c>&lt;plugins&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>).
 /// </summary>
 internal static class MethodRegistry
 {
@@ -32,6 +34,12 @@ internal static class MethodRegistry
         foreach (var (name, attribute, assembly) in Declared())
         {
             result.Add((name, $"{attribute.WorkerType?.FullName} in {Describe(assembly)} (loaded in the process)", null));
+        }
+
+        var loaded = LoadedNames();
+        foreach (var m in DependencyMethods.All.Where(m => !loaded.Contains(m.AssemblyName)))
+        {
+            result.Add((m.Name, $"{m.WorkerType} in {m.File} (a dependency of the application, not loaded yet)", null));
         }
 
         if (pluginsDirectory is not null)
@@ -69,6 +77,12 @@ internal static class MethodRegistry
             }
         }
 
+        var dependency = DependencyMethods.All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (dependency is not null)
+        {
+            return FromDependency(name, dependency);
+        }
+
         PluginScan? scan = pluginsDirectory is null ? null : PluginLoader.Scan(pluginsDirectory);
         if (scan is not null)
         {
@@ -103,7 +117,7 @@ internal static class MethodRegistry
         var known = List(null).Select(m => m.Name)
             .Concat(scan?.Methods.Select(m => m.Name) ?? [])
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
-        var searched = "methods registered in code, assemblies loaded in this process";
+        var searched = $"methods registered in code, assemblies loaded in this process, {DependencyMethods.Source}";
         if (scan is not null)
         {
             searched += $", and the plugins folder {scan.Directory}{(scan.Exists ? string.Empty : " (which does not exist)")} for <Name>/<Name>.dll";
@@ -132,6 +146,32 @@ internal static class MethodRegistry
                 g => g.Key,
                 g => $"claimed by more than one plugin: {string.Join(" and ", g.Files)}; remove all but one.",
                 StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Loads the declaring assembly into the default context (where the application's own references live).</summary>
+    private static Worker FromDependency(string name, DependencyMethod dependency)
+    {
+        Assembly assembly;
+        RocketMethodAttribute[] attributes;
+        try
+        {
+            assembly = AssemblyLoadContext.Default.LoadFromAssemblyName(new AssemblyName(dependency.AssemblyName));
+            attributes = assembly.GetCustomAttributes<RocketMethodAttribute>().ToArray();
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException or TypeLoadException)
+        {
+            throw new InvalidOperationException($"method '{name}' in {dependency.File}: the assembly or its declaration cannot be loaded: {e.Message}", e);
+        }
+
+        var attribute = attributes.FirstOrDefault(a => new[] { a.Name }.Concat(a.Aliases).Contains(name, StringComparer.OrdinalIgnoreCase))
+            ?? throw new InvalidOperationException($"method '{name}' in {dependency.File}: declared in its metadata but not by the assembly that loaded ({Describe(assembly)}).");
+        return Instantiate(attribute, Describe(assembly));
+    }
+
+    private static HashSet<string> LoadedNames()
+        => AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => !a.IsDynamic && AssemblyLoadContext.GetLoadContext(a) is not PluginLoadContext)
+            .Select(a => a.GetName().Name ?? string.Empty)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     private static Worker Instantiate(RocketMethodAttribute attribute, string location)
     {

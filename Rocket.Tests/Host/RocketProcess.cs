@@ -12,9 +12,11 @@ public sealed partial class RocketProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<int> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Regex _listeningLine;
 
-    private RocketProcess(ProcessStartInfo start)
+    private RocketProcess(ProcessStartInfo start, Regex? listeningLine = null)
     {
+        _listeningLine = listeningLine ?? ListeningLine();
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => OnOutput(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(_stderr, e.Data);
@@ -31,10 +33,18 @@ public sealed partial class RocketProcess : IDisposable
 
     public string Stderr => Snapshot(_stderr);
 
-    public static RocketProcess Start(string arguments, string? workingDirectory = null, string? executable = null, IDictionary<string, string>? environment = null)
-        => new(executable is null
-            ? DotNetCli.StartInfo("dotnet", $"\"{RocketDll}\" {arguments}", workingDirectory, environment)
-            : DotNetCli.StartInfo(executable, arguments, workingDirectory, environment));
+    public static RocketProcess Start(string arguments, string? workingDirectory = null, string? executable = null, IDictionary<string, string>? environment = null, Regex? listeningLine = null)
+        => new(
+            executable is null
+                ? DotNetCli.StartInfo("dotnet", $"\"{RocketDll}\" {arguments}", workingDirectory, environment)
+                : DotNetCli.StartInfo(executable, arguments, workingDirectory, environment),
+            listeningLine);
+
+    /// <summary>
+    /// The line the engine itself logs once listening (NLog's console default), for a program that embeds
+    /// <c>new Rocket(...)</c> or WebApp rather than running the rocket command; group 1 is the first interface's port.
+    /// </summary>
+    public static Regex EngineListeningLine { get; } = new(@" Rocket Listening on [^ ,]+:(\d+)[ ,]", RegexOptions.CultureInvariant);
 
     /// <summary>Runs rocket to completion (for --help, errors, --list-methods).</summary>
     public static (int ExitCode, string Stdout, string Stderr) Run(string arguments, string? executable = null, IDictionary<string, string>? environment = null)
@@ -61,6 +71,9 @@ public sealed partial class RocketProcess : IDisposable
 
         return _listening.Task.Result;
     }
+
+    /// <summary>Closes the process's standard input (a program waiting in Console.ReadLine gets null).</summary>
+    public void CloseInput() => _process.StandardInput.Close();
 
     /// <summary>Sends SIGTERM (what systemd and docker stop send) and waits for the exit code.</summary>
     public int Terminate()
@@ -124,7 +137,7 @@ public sealed partial class RocketProcess : IDisposable
     private void OnOutput(string? line)
     {
         Append(_stdout, line);
-        if (line is not null && ListeningLine().Match(line) is { Success: true } m)
+        if (line is not null && _listeningLine.Match(line) is { Success: true } m)
         {
             _listening.TrySetResult(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         }
