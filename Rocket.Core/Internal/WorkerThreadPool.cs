@@ -39,8 +39,8 @@ internal sealed class WorkerThreadPool : IDisposable
     private long _retryStartsAt;
     private long _startFailures;
     private long _startFailureLoggedAt;
-    private long _blockedCheckedAt;
-    private bool _workersBlocked = true;
+    private bool _workersBlocked;
+    private long _sampledAt;
 
     public WorkerThreadPool(ActiveQueue queue, Action<Connection> serve, int minThreads, int maxThreads, TimeSpan idleTimeout)
     {
@@ -117,26 +117,30 @@ internal sealed class WorkerThreadPool : IDisposable
         StartThread();
     }
 
-    /// <summary>Whether the busy workers are waiting rather than running; sampled at most once per <see cref="StarvationDelay"/>.</summary>
+    /// <summary>
+    /// Whether the busy workers are waiting rather than running, as sampled by the starvation timer within the last few
+    /// ticks (an older sample says nothing: wait for the next). The /proc scan never runs on the enqueueing thread, which
+    /// with inline completions is the socket engine's own.
+    /// </summary>
     private bool WorkersBlocked()
-    {
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        var checkedAt = Volatile.Read(ref _blockedCheckedAt);
-        if (now - checkedAt < StarvationDelay.TotalSeconds * System.Diagnostics.Stopwatch.Frequency
-            || Interlocked.CompareExchange(ref _blockedCheckedAt, now, checkedAt) != checkedAt)
-        {
-            return Volatile.Read(ref _workersBlocked);
-        }
+        => Volatile.Read(ref _workersBlocked)
+           && System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _sampledAt)) < 4 * StarvationDelay;
 
-        var blocked = WorkerThreadStates.RunnableWorkers(Environment.ProcessorCount) < Environment.ProcessorCount;
-        Volatile.Write(ref _workersBlocked, blocked);
-        return blocked;
+    /// <summary>Samples the workers' scheduler states while the pool is saturated (every thread busy, connections waiting).</summary>
+    private void SampleWorkerStates()
+    {
+        if (Volatile.Read(ref _idle) == 0 && _queue.Count > 0)
+        {
+            Volatile.Write(ref _workersBlocked, WorkerThreadStates.RunnableWorkers(Environment.ProcessorCount) < Environment.ProcessorCount);
+            Volatile.Write(ref _sampledAt, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
     }
 
     public void Dispose() => _starvationTimer?.Dispose();
 
     private void CheckStarvation()
     {
+        SampleWorkerStates();
         if (_queue.OldestWait > StarvationDelay)
         {
             OnEnqueued();
