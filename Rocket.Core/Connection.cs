@@ -79,7 +79,7 @@ public sealed class Connection
     /// <summary>True when the last readiness check found data (or EOF) waiting, so one receive will not block.</summary>
     internal bool KnownReadable { get; set; }
 
-    /// <summary>Stopwatch ticks by which the send in progress must finish (see <see cref="ServerLimits.MinResponseDataRate"/>); 0 when none is.</summary>
+    /// <summary>Stopwatch ticks by which the send in progress must finish (see <see cref="ServerLimits.MinResponseDataRate"/>; long.MaxValue: no minimum rate); 0 when no send is in progress.</summary>
     internal long WriteDeadline => Volatile.Read(ref _writeDeadline);
 
     /// <summary>True once the monitor cut a transfer that fell below a minimum data rate.</summary>
@@ -263,10 +263,14 @@ public sealed class Connection
     internal void BeginWrite(long bytes)
     {
         var core = Listener.Server;
-        if (core.WriteGraceTicks != 0)
-        {
-            Volatile.Write(ref _writeDeadline, System.Diagnostics.Stopwatch.GetTimestamp() + core.WriteGraceTicks + (long)(bytes * core.WriteTicksPerByte));
-        }
+
+        // Kestrel's rule too: an upgraded connection (a WebSocket) may stay quiet as long as it likes. Without a deadline the
+        // write is still marked in progress (long.MaxValue), so the monitor can apply the IOTimeout to it.
+        Volatile.Write(
+            ref _writeDeadline,
+            core.WriteGraceTicks != 0 && Exchange is not { Upgraded: true }
+                ? System.Diagnostics.Stopwatch.GetTimestamp() + core.WriteGraceTicks + (long)(bytes * core.WriteTicksPerByte)
+                : long.MaxValue);
     }
 
     internal void EndWrite() => Volatile.Write(ref _writeDeadline, 0);

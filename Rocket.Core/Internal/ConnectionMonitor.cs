@@ -9,7 +9,8 @@ namespace RocketOwin.Internal;
 /// second: idle past the keep-alive timeout -> closed; a request head still incomplete past
 /// <see cref="ServerLimits.RequestHeadersTimeout"/> (a whole-head deadline from its first byte) or arriving slower than
 /// <see cref="ServerLimits.MinRequestBodyDataRate"/> -> 408 and closed; a body read or a response write below its minimum
-/// data rate -> cut (408 when a response can still be written, else aborted); a request whose asynchronous handler is
+/// data rate, or a send the client acknowledges nothing of for <see cref="ServerLimits.IOTimeout"/> -> cut (408 when a
+/// response can still be written, else aborted); a request whose asynchronous handler is
 /// still running gets a disconnect watch (so RequestAborted fires if its client leaves). The same tick refreshes the Date header.
 /// </summary>
 internal sealed class ConnectionMonitor : IDisposable
@@ -23,6 +24,7 @@ internal sealed class ConnectionMonitor : IDisposable
     private readonly long _headTimeoutTicks;
     private readonly double? _minReadRate;
     private readonly long _readGraceTicks;
+    private readonly long _ioTimeoutTicks;
     private readonly Timer _timer;
     private int _sweeping;
 
@@ -33,6 +35,7 @@ internal sealed class ConnectionMonitor : IDisposable
         _headTimeoutTicks = (long)(limits.RequestHeadersTimeout.TotalSeconds * Stopwatch.Frequency);
         _minReadRate = limits.MinRequestBodyDataRate;
         _readGraceTicks = (long)(limits.MinRequestBodyDataRateGracePeriod.TotalSeconds * Stopwatch.Frequency);
+        _ioTimeoutTicks = (long)(limits.IOTimeout.TotalSeconds * Stopwatch.Frequency);
         _timer = new Timer(_ => Sweep(), null, interval, interval);
     }
 
@@ -68,6 +71,13 @@ internal sealed class ConnectionMonitor : IDisposable
             if (c.WriteDeadline is var deadline && deadline != 0 && now > deadline && !c.IsClosed)
             {
                 RocketLog.Main.Debug("Connection {0} from {1} took a response slower than MinResponseDataRate; aborted.", c.Id, c.RemoteEndPoint);
+                c.CutStalledTransfer(receiveOnly: false);
+                return;
+            }
+
+            if (c.Exchange is { } sending && sending.SendStalled(now, _ioTimeoutTicks) && !c.IsClosed)
+            {
+                RocketLog.Main.Debug("Connection {0} from {1} acknowledged nothing of a response for IOTimeout; aborted.", c.Id, c.RemoteEndPoint);
                 c.CutStalledTransfer(receiveOnly: false);
                 return;
             }

@@ -22,6 +22,8 @@ internal sealed class HttpExchange
     private long _bodyWaitStartedAt;
     private long _bodyWaitTicks;
     private long _bodyBytesReceived;
+    private long _ackedSeen;
+    private long _ackedSeenAt;
 
     public HttpExchange(ServerCore server)
     {
@@ -284,6 +286,53 @@ internal sealed class HttpExchange
 
         var waited = Volatile.Read(ref _bodyWaitTicks) + (now - started);
         return waited > graceTicks && Volatile.Read(ref _bodyBytesReceived) < bytesPerSecond * waited / Stopwatch.Frequency;
+    }
+
+    /// <summary>
+    /// True when a send is in progress and the client has acknowledged no byte of it for <paramref name="timeoutTicks"/>
+    /// (the kernel's tcpi_bytes_acked, so this holds for blocking, asynchronous and sendfile sends alike: the
+    /// <see cref="ServerLimits.IOTimeout"/> on sends). Called by the monitor only; Linux only (elsewhere false).
+    /// </summary>
+    public bool SendStalled(long now, long timeoutTicks)
+    {
+        if (Connection is not { WriteDeadline: not 0 } connection || !OperatingSystem.IsLinux())
+        {
+            _ackedSeenAt = 0;
+            return false;
+        }
+
+        var acked = BytesAcked(connection.Socket);
+        if (acked < 0)
+        {
+            return false;
+        }
+
+        if (_ackedSeenAt == 0 || acked != _ackedSeen)
+        {
+            _ackedSeen = acked;
+            _ackedSeenAt = now;
+            return false;
+        }
+
+        return now - _ackedSeenAt > timeoutTicks;
+    }
+
+    /// <summary>tcp_info.tcpi_bytes_acked (Linux 4.1+, at byte 120 of struct tcp_info); -1 when unavailable.</summary>
+    private static long BytesAcked(Socket socket)
+    {
+        const int IpProtoTcp = 6;
+        const int TcpInfo = 11;
+        const int BytesAckedOffset = 120;
+        Span<byte> info = stackalloc byte[256];
+        try
+        {
+            var n = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+            return n >= BytesAckedOffset + sizeof(long) ? System.Runtime.InteropServices.MemoryMarshal.Read<long>(info[BytesAckedOffset..]) : -1;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or PlatformNotSupportedException)
+        {
+            return -1;
+        }
     }
 
     private void BeginBodyWait() => Volatile.Write(ref _bodyWaitStartedAt, Stopwatch.GetTimestamp());

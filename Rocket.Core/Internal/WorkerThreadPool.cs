@@ -41,6 +41,7 @@ internal sealed class WorkerThreadPool : IDisposable
     private long _startFailureLoggedAt;
     private bool _workersBlocked;
     private long _sampledAt;
+    private bool _lastSampleBlocked;
 
     public WorkerThreadPool(ActiveQueue queue, Action<Connection> serve, int minThreads, int maxThreads, TimeSpan idleTimeout)
     {
@@ -131,7 +132,10 @@ internal sealed class WorkerThreadPool : IDisposable
     {
         if (Volatile.Read(ref _idle) == 0 && _queue.Count > 0)
         {
-            Volatile.Write(ref _workersBlocked, WorkerThreadStates.RunnableWorkers(Environment.ProcessorCount) < Environment.ProcessorCount);
+            // Two samples in a row must agree: a garbage collection briefly suspends running workers, which then look blocked.
+            var blocked = WorkerThreadStates.RunnableWorkers(Environment.ProcessorCount) < Environment.ProcessorCount;
+            Volatile.Write(ref _workersBlocked, blocked && _lastSampleBlocked);
+            _lastSampleBlocked = blocked;
             Volatile.Write(ref _sampledAt, System.Diagnostics.Stopwatch.GetTimestamp());
         }
     }

@@ -98,6 +98,45 @@ public class ResourceLimitTests
     }
 
     [Test]
+    public void AFileSentToAClientThatNeverReadsIsCutAfterTheIOTimeout()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "rocket-never-read-" + Guid.NewGuid().ToString("N")[..8]);
+        File.WriteAllBytes(file, new byte[32 * 1024 * 1024]);
+        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            // sendfile with no minimum rate: only the I/O timeout (nothing acknowledged for that long) bounds it.
+            using var server = new TestServer(
+                new LambdaWorker(async c =>
+                {
+                    try
+                    {
+                        c.Response.Headers.Set("Content-Length", "33554432");
+                        await c.Response.SendFileAsync(file, 0, 32 * 1024 * 1024);
+                    }
+                    catch (Exception e)
+                    {
+                        failed.TrySetResult(e);
+                        throw;
+                    }
+                }),
+                limits: new ServerLimits { MinResponseDataRate = null, IOTimeout = TimeSpan.FromSeconds(2) });
+
+            using var client = server.Connect();
+            client.Socket.ReceiveBufferSize = 4096;
+            client.Send(Get);
+            var clock = Stopwatch.StartNew();
+            Assert.That(failed.Task.Wait(TimeSpan.FromSeconds(20)), Is.True, "the stalled file send was never cut");
+            TestContext.Out.WriteLine($"cut after {clock.Elapsed.TotalSeconds:0.0} s: {failed.Task.Result.Message}");
+            Assert.That(Wire.WaitUntil(() => server.Server.ConnectionCount == 0, TimeSpan.FromSeconds(10)), Is.True, "connection closed");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
     public void UnreadBodiesTrickledBySlowClientsHoldNoWorkerThreads()
     {
         using var server = new TestServer(
@@ -127,7 +166,7 @@ public class ResourceLimitTests
             using var fresh = server.Connect();
             fresh.Send(Get);
             Assert.That(fresh.ReadResponse().StatusCode, Is.EqualTo(405));
-            Assert.That(server.Server.BusyThreadCount, Is.EqualTo(0), "threads busy while 40 bodies drain");
+            Assert.That(Wire.WaitUntil(() => server.Server.BusyThreadCount == 0, TimeSpan.FromSeconds(3)), Is.True, $"{server.Server.BusyThreadCount} threads busy while 40 bodies drain");
             Assert.That(server.Server.ThreadCount, Is.LessThan(10));
         }
         finally
@@ -172,8 +211,9 @@ public class ResourceLimitTests
         });
         var waiting = MostThreadsWhileServing(_ => Thread.Sleep(300));
         TestContext.Out.WriteLine($"most threads: {cpuBound} CPU-bound, {waiting} waiting ({Environment.ProcessorCount} processors)");
-        Assert.That(cpuBound, Is.LessThanOrEqualTo(2 + (2 * Environment.ProcessorCount)), "CPU-bound: more threads only add contention");
-        Assert.That(waiting, Is.GreaterThan(2 + (2 * Environment.ProcessorCount)), "waiting handlers: the pool grows");
+        // Before: 25 threads for both. A garbage collection or a loaded machine may let a thread or two through.
+        Assert.That(cpuBound, Is.LessThanOrEqualTo(8), "CPU-bound: more threads only add contention");
+        Assert.That(waiting, Is.GreaterThan(12), "waiting handlers: the pool grows");
     }
 
     [Test]
