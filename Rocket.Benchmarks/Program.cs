@@ -24,6 +24,7 @@ internal static class Program
             StaticCommand.Create(),
             ServeStaticCommand.Create(),
             ProxyCommand.Create(),
+            SoakCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.CommandResult.Command.Name is "serve-rocket" or "micro" or "serve-static")

@@ -22,6 +22,8 @@ public sealed class Connection
     private ValueTask<int> _pendingWait;
     private List<ArraySegment<byte>>? _gather;
     private int _state;
+    private long _writeDeadline;
+    private int _stalled;
 
     internal Connection(Socket socket, Listener listener)
     {
@@ -76,6 +78,12 @@ public sealed class Connection
 
     /// <summary>True when the last readiness check found data (or EOF) waiting, so one receive will not block.</summary>
     internal bool KnownReadable { get; set; }
+
+    /// <summary>Stopwatch ticks by which the send in progress must finish (see <see cref="ServerLimits.MinResponseDataRate"/>; long.MaxValue: no minimum rate); 0 when no send is in progress.</summary>
+    internal long WriteDeadline => Volatile.Read(ref _writeDeadline);
+
+    /// <summary>True once the monitor cut a transfer that fell below a minimum data rate.</summary>
+    internal bool Stalled => Volatile.Read(ref _stalled) != 0;
 
     internal bool IsClosed => Volatile.Read(ref _state) == ConnectionState.Closed;
 
@@ -222,26 +230,70 @@ public sealed class Connection
     /// <exception cref="IOException">The client went away or the send timed out.</exception>
     internal void Send(ReadOnlySpan<byte> data)
     {
-        if (Tls is not null)
+        BeginWrite(data.Length);
+        try
         {
-            Tls.Write(data);
-            return;
-        }
-
-        while (!data.IsEmpty)
-        {
-            var n = Socket.Send(data, SocketFlags.None, out var error);
-            if (error != SocketError.Success)
+            if (Tls is not null)
             {
-                throw new IOException($"send failed: {error}", new SocketException((int)error));
+                Tls.Write(data);
+                return;
             }
 
-            data = data[n..];
+            while (!data.IsEmpty)
+            {
+                var n = Socket.Send(data, SocketFlags.None, out var error);
+                if (error != SocketError.Success)
+                {
+                    throw new IOException($"send failed: {error}", new SocketException((int)error));
+                }
+
+                data = data[n..];
+            }
+        }
+        finally
+        {
+            EndWrite();
+        }
+    }
+
+    /// <summary>
+    /// Starts timing a write of <paramref name="bytes"/> (Kestrel's rule for MinResponseDataRate): it must finish within the
+    /// grace period plus bytes / rate, or the monitor aborts the connection. Writes do not overlap on one connection.
+    /// </summary>
+    internal void BeginWrite(long bytes)
+    {
+        var core = Listener.Server;
+
+        // Kestrel's rule too: an upgraded connection (a WebSocket) may stay quiet as long as it likes. Without a deadline the
+        // write is still marked in progress (long.MaxValue), so the monitor can apply the IOTimeout to it.
+        Volatile.Write(
+            ref _writeDeadline,
+            core.WriteGraceTicks != 0 && Exchange is not { Upgraded: true }
+                ? System.Diagnostics.Stopwatch.GetTimestamp() + core.WriteGraceTicks + (long)(bytes * core.WriteTicksPerByte)
+                : long.MaxValue);
+    }
+
+    internal void EndWrite() => Volatile.Write(ref _writeDeadline, 0);
+
+    /// <summary>
+    /// Called by the monitor when a transfer fell below its minimum rate: a blocked receive then returns end of stream
+    /// (<paramref name="receiveOnly"/>: the response can still say 408), and a blocked send fails.
+    /// </summary>
+    internal void CutStalledTransfer(bool receiveOnly)
+    {
+        Volatile.Write(ref _stalled, 1);
+        try
+        {
+            Socket.Shutdown(receiveOnly ? SocketShutdown.Receive : SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
         }
     }
 
     internal async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
+        BeginWrite(data.Length);
         try
         {
             if (Tls is not null)
@@ -259,6 +311,10 @@ public sealed class Connection
         catch (SocketException e)
         {
             throw new IOException($"send failed: {e.SocketErrorCode}", e);
+        }
+        finally
+        {
+            EndWrite();
         }
     }
 
@@ -278,6 +334,7 @@ public sealed class Connection
         segments.Clear();
         segments.Add(a);
         segments.Add(b);
+        BeginWrite(first.Length + second.Length);
         try
         {
             // The buffer-list send completes only when every byte of every segment is sent. It reads the list while
@@ -291,6 +348,7 @@ public sealed class Connection
         }
         finally
         {
+            EndWrite();
             segments.Clear();
         }
     }

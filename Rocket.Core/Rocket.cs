@@ -16,7 +16,7 @@ public sealed class Rocket : IDisposable
 {
     private readonly List<ListenInterface> _interfaces;
     private readonly int _minThreads;
-    private readonly int _maxThreads;
+    private readonly int? _maxThreads;
     private readonly int? _queueSize;
     private readonly TimeSpan _timeout;
     private readonly bool _handleSignals;
@@ -28,7 +28,7 @@ public sealed class Rocket : IDisposable
     private int _state;
 
     /// <summary>Creates a server on one interface. See the list overload for the parameters.</summary>
-    public Rocket(ListenInterface interfaces, string method, AppInfo? appInfo = null, int minThreads = 10, int maxThreads = 0, int? queueSize = null, int timeout = 600, bool handleSignals = true, ServerLimits? limits = null)
+    public Rocket(ListenInterface interfaces, string method, AppInfo? appInfo = null, int minThreads = 10, int? maxThreads = null, int? queueSize = null, int timeout = 600, bool handleSignals = true, ServerLimits? limits = null)
         : this([interfaces ?? throw new ArgumentNullException(nameof(interfaces))], method, appInfo, minThreads, maxThreads, queueSize, timeout, handleSignals, limits)
     {
     }
@@ -38,13 +38,15 @@ public sealed class Rocket : IDisposable
     /// <param name="method">The method name, e.g. <c>owin</c>, <c>static</c>, <c>proxy</c> (case-insensitive); resolved at Start.</param>
     /// <param name="appInfo">The method's settings.</param>
     /// <param name="minThreads">Worker threads always running; at least 1. Default 10 (Rocket's).</param>
-    /// <param name="maxThreads">Most worker threads; 0 for no limit (default), else at least <paramref name="minThreads"/>.</param>
+    /// <param name="maxThreads">Most worker threads, at least <paramref name="minThreads"/>; 0 for no limit (Rocket's meaning). Default null:
+    /// derived from the machine, 64 per processor, capped at half the pids cgroup's limit (systemd's TasksMax, a container's
+    /// pids limit) when there is one, never below <paramref name="minThreads"/>.</param>
     /// <param name="queueSize">The listen backlog; null for the operating system's maximum.</param>
     /// <param name="timeout">Seconds an idle keep-alive connection may wait for its next request. Default 600 (Rocket's).</param>
     /// <param name="handleSignals">Stop on SIGTERM, SIGHUP and Ctrl-C. Default true.</param>
     /// <param name="limits">Size limits and timeouts; null for the defaults.</param>
     /// <exception cref="ArgumentException">A parameter is out of range; the message names it and its value.</exception>
-    public Rocket(IEnumerable<ListenInterface> interfaces, string method, AppInfo? appInfo = null, int minThreads = 10, int maxThreads = 0, int? queueSize = null, int timeout = 600, bool handleSignals = true, ServerLimits? limits = null)
+    public Rocket(IEnumerable<ListenInterface> interfaces, string method, AppInfo? appInfo = null, int minThreads = 10, int? maxThreads = null, int? queueSize = null, int timeout = 600, bool handleSignals = true, ServerLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(interfaces);
         _interfaces = interfaces.ToList();
@@ -105,6 +107,9 @@ public sealed class Rocket : IDisposable
 
     /// <summary>True between a successful Start and Stop.</summary>
     public bool IsRunning => Volatile.Read(ref _state) == 1;
+
+    /// <summary>The most worker threads the pool may have (0: no limit): maxThreads as given, or the default derived from the machine.</summary>
+    public int MaxThreads => _maxThreads ?? ProcessLimits.DefaultMaxThreads(_minThreads, Environment.ProcessorCount, ProcessLimits.PidsLimit());
 
     /// <summary>Worker threads alive now.</summary>
     public int ThreadCount => _core?.Pool.ThreadCount ?? 0;
@@ -168,7 +173,7 @@ public sealed class Rocket : IDisposable
 
             RocketLog.EnsureConfigured();
             var worker = MethodRegistry.Create(Method, PluginsDirectory);
-            var core = new ServerCore(worker, Method, AppInfo, Limits, _minThreads, _maxThreads, _timeout == TimeSpan.Zero ? TimeSpan.FromDays(3650) : _timeout)
+            var core = new ServerCore(worker, Method, AppInfo, Limits, _minThreads, MaxThreads, _timeout == TimeSpan.Zero ? TimeSpan.FromDays(3650) : _timeout)
             {
                 RequestClientCertificate = RequestClientCertificate,
             };
@@ -217,7 +222,7 @@ public sealed class Rocket : IDisposable
             }
 
             _state = 1;
-            RocketLog.Main.Info("Listening on {0} (method {1}, {2}..{3} threads).", string.Join(", ", core.Listeners), Method, _minThreads, _maxThreads == 0 ? "unlimited" : _maxThreads);
+            RocketLog.Main.Info("Listening on {0} (method {1}, {2}..{3} threads).", string.Join(", ", core.Listeners), Method, _minThreads, MaxThreads == 0 ? "unlimited" : MaxThreads);
         }
 
         if (!background)

@@ -19,6 +19,12 @@ public sealed class ServerLimits
     private TimeSpan _tlsHandshakeTimeout = TimeSpan.FromSeconds(10);
     private TimeSpan _shutdownTimeout = TimeSpan.FromSeconds(30);
     private TimeSpan _threadIdleTimeout = TimeSpan.FromSeconds(10);
+    private long? _maxConcurrentConnections;
+    private double? _minRequestBodyDataRate = 240;
+    private TimeSpan _minRequestBodyDataRateGracePeriod = TimeSpan.FromSeconds(5);
+    private double? _minResponseDataRate = 240;
+    private TimeSpan _minResponseDataRateGracePeriod = TimeSpan.FromSeconds(5);
+    private TimeSpan _unreadBodyDrainTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Longest request line in bytes, CRLF excluded. Default 8,192 (nginx's large_client_header_buffers and Kestrel's MaxRequestLineSize). Longer: 414.</summary>
     public int MaxRequestLineLength
@@ -111,6 +117,68 @@ public sealed class ServerLimits
         set => _threadIdleTimeout = Check(value, nameof(ThreadIdleTimeout));
     }
 
+    /// <summary>
+    /// Most open client connections. Default null: derived from the process's file-descriptor limit (RLIMIT_NOFILE) less a
+    /// reserve of an eighth of it (at least 64) for the runtime, log files and upstream connections, so accepting clients
+    /// never takes the last descriptors the runtime itself needs (1,024 descriptors -> 896 connections). Kestrel's
+    /// MaxConcurrentConnections (null there means no limit). A connection past the limit is answered 503 and closed at
+    /// accept; when the descriptors run out anyway, accepting pauses until some are free.
+    /// </summary>
+    public long? MaxConcurrentConnections
+    {
+        get => _maxConcurrentConnections;
+        set => _maxConcurrentConnections = value is null ? null : Check(value.Value, 1, int.MaxValue, nameof(MaxConcurrentConnections));
+    }
+
+    /// <summary>
+    /// Slowest average rate, in bytes per second, at which a client may send a request body (and, once its first byte is
+    /// in, a request head) after <see cref="MinRequestBodyDataRateGracePeriod"/>; null for no minimum. Default 240
+    /// (Kestrel's MinRequestBodyDataRate). Time counts only while the server waits for the client's bytes. Slower: 408 and
+    /// close (the connection is closed without a response if the handler has already started one).
+    /// </summary>
+    public double? MinRequestBodyDataRate
+    {
+        get => _minRequestBodyDataRate;
+        set => _minRequestBodyDataRate = value is null ? null : CheckRate(value.Value, nameof(MinRequestBodyDataRate));
+    }
+
+    /// <summary>How long a request body (or head) may arrive slower than <see cref="MinRequestBodyDataRate"/> before the rate is enforced. Default 5 s (Kestrel's); at least 1 s (the monitor's tick).</summary>
+    public TimeSpan MinRequestBodyDataRateGracePeriod
+    {
+        get => _minRequestBodyDataRateGracePeriod;
+        set => _minRequestBodyDataRateGracePeriod = CheckGrace(value, nameof(MinRequestBodyDataRateGracePeriod));
+    }
+
+    /// <summary>
+    /// Slowest rate, in bytes per second, at which a client must take a response: a write of N bytes must finish within
+    /// <see cref="MinResponseDataRateGracePeriod"/> + N / rate seconds, or the connection is aborted; null for no minimum.
+    /// Default 240 (Kestrel's MinResponseDataRate). This also bounds asynchronous sends and file sends, which
+    /// <see cref="IOTimeout"/> does not.
+    /// </summary>
+    public double? MinResponseDataRate
+    {
+        get => _minResponseDataRate;
+        set => _minResponseDataRate = value is null ? null : CheckRate(value.Value, nameof(MinResponseDataRate));
+    }
+
+    /// <summary>The time every response write gets on top of its bytes / <see cref="MinResponseDataRate"/>. Default 5 s (Kestrel's); at least 1 s (the monitor's tick).</summary>
+    public TimeSpan MinResponseDataRateGracePeriod
+    {
+        get => _minResponseDataRateGracePeriod;
+        set => _minResponseDataRateGracePeriod = CheckGrace(value, nameof(MinResponseDataRateGracePeriod));
+    }
+
+    /// <summary>
+    /// Longest time spent reading and discarding a body the handler left unread (at most <see cref="MaxUnreadBodyToDrain"/>
+    /// bytes), after the response has gone out. The drain is asynchronous and holds no worker thread. Default 5 s (nginx's
+    /// lingering_timeout); slower: the connection is closed instead of kept alive.
+    /// </summary>
+    public TimeSpan UnreadBodyDrainTimeout
+    {
+        get => _unreadBodyDrainTimeout;
+        set => _unreadBodyDrainTimeout = Check(value, nameof(UnreadBodyDrainTimeout));
+    }
+
     private static int Check(int value, int min, int max, string name)
         => value >= min && value <= max ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be from {min} to {max} (got {value}).");
 
@@ -119,4 +187,10 @@ public sealed class ServerLimits
 
     private static TimeSpan Check(TimeSpan value, string name)
         => value > TimeSpan.Zero && value <= TimeSpan.FromDays(1) ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be more than 0 and at most 1 day (got {value}).");
+
+    private static double CheckRate(double value, string name)
+        => value > 0 && value <= 1e12 ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be more than 0 and at most 1e12 bytes per second, or null for no minimum (got {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
+
+    private static TimeSpan CheckGrace(TimeSpan value, string name)
+        => value >= TimeSpan.FromSeconds(1) && value <= TimeSpan.FromDays(1) ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be from 1 second to 1 day (got {value}).");
 }

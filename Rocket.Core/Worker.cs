@@ -269,7 +269,16 @@ public abstract class Worker
             {
                 // Answer before draining what the handler left unread: the client may wait for the answer before sending the rest.
                 exchange.Output.Flush();
-                keepAlive = TryDrain(exchange);
+                var drain = StartDrain(exchange);
+                if (!drain.IsCompleted)
+                {
+                    // The rest of the body trickles in asynchronously; the worker thread moves on.
+                    LogRequest(exchange, response.StatusCode);
+                    _ = FinishDrainAsync(exchange, drain);
+                    return TurnResult.Handed;
+                }
+
+                keepAlive = drain.Result;
             }
 
             LogRequest(exchange, response.StatusCode);
@@ -308,20 +317,53 @@ public abstract class Worker
         }
     }
 
-    /// <summary>Discards the body the handler left unread; false when the connection cannot be reused (too much left, or bad framing found while draining).</summary>
-    private static bool TryDrain(HttpExchange exchange)
+    /// <summary>Starts discarding the body the handler left unread; the result is false when the connection cannot be reused (too much left, too slow, or bad framing found while draining).</summary>
+    private static ValueTask<bool> StartDrain(HttpExchange exchange)
     {
         try
         {
-            return exchange.Body.TryDrain(exchange.Limits.MaxUnreadBodyToDrain);
+            var drain = exchange.Body.DrainAsync(exchange.Limits.MaxUnreadBodyToDrain, exchange.Limits.UnreadBodyDrainTimeout);
+            return drain.IsCompleted ? new(drain.Result) : drain;
         }
         catch (BadRequestException e)
         {
-            // The response is already out; the body's fault only means the connection ends here.
-            RocketLog.Main.Debug("Unread body of {0} {1} from {2} could not be drained: {3}", exchange.Request.Method, exchange.Request.Target, exchange.Connection.RemoteEndPoint, e.Message);
-            return false;
+            LogUndrained(exchange, e);
+            return new(false);
         }
     }
+
+    /// <summary>Ends a drain that went asynchronous: the connection goes back to the active queue to be served on, or is closed.</summary>
+    private static async Task FinishDrainAsync(HttpExchange exchange, ValueTask<bool> drain)
+    {
+        var keepAlive = false;
+        try
+        {
+            keepAlive = await drain.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is BadRequestException || IsClientGone(e))
+        {
+            // The response is already out; the body's fault only means the connection ends here.
+            LogUndrained(exchange, e);
+        }
+        catch (Exception e)
+        {
+            RocketLog.Errors.Error(e, "Draining the unread body of {0} {1} failed; connection closed.", exchange.Request.Method, exchange.Request.Target);
+        }
+
+        var connection = exchange.Connection;
+        if (!keepAlive || exchange.Server.IsStopping)
+        {
+            connection.Close(abort: false);
+            exchange.Server.ReleaseExchange(connection);
+            return;
+        }
+
+        connection.KnownReadable = exchange.BufferedInput > 0;
+        exchange.Server.ActiveQueue.Enqueue(connection);
+    }
+
+    private static void LogUndrained(HttpExchange exchange, Exception e)
+        => RocketLog.Main.Debug("Unread body of {0} {1} from {2} could not be drained: {3}", exchange.Request.Method, exchange.Request.Target, exchange.Connection.RemoteEndPoint, e.Message);
 
     private static void WriteErrorResponse(HttpExchange exchange, int status)
     {

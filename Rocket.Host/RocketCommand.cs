@@ -50,7 +50,7 @@ internal static class RocketCommand
 
     private static readonly Option<int> MinThreadsOption = new("--min-threads") { Description = "Worker threads always running (default 10).", HelpName = "N" };
 
-    private static readonly Option<int> MaxThreadsOption = new("--max-threads") { Description = "Most worker threads; 0 = no limit (default 0).", HelpName = "N" };
+    private static readonly Option<int> MaxThreadsOption = new("--max-threads") { Description = "Most worker threads; 0 = no limit (default: 64 per processor, at most half the pids cgroup limit).", HelpName = "N" };
 
     private static readonly Option<int> QueueSizeOption = new("--queue-size") { Description = "Listen backlog (default: the OS maximum).", HelpName = "N" };
 

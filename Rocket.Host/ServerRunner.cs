@@ -27,7 +27,7 @@ internal static class ServerRunner
                 settings.Method!,
                 settings.ToAppInfo(),
                 minThreads: settings.MinThreads ?? 10,
-                maxThreads: settings.MaxThreads ?? 0,
+                maxThreads: settings.MaxThreads,
                 queueSize: settings.QueueSize,
                 timeout: settings.Timeout ?? 600,
                 handleSignals: false)

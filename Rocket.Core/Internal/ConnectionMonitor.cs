@@ -7,8 +7,11 @@ namespace RocketOwin.Internal;
 /// Rocket's connection monitor. Idle connections wait in the runtime's epoll engine (a zero-byte read each,
 /// see <see cref="Connection.WaitForData"/>), so no thread is pinned by them; this class sweeps them once a
 /// second: idle past the keep-alive timeout -> closed; a request head still incomplete past
-/// <see cref="ServerLimits.RequestHeadersTimeout"/> -> 408 and closed; a request whose asynchronous handler is still
-/// running gets a disconnect watch (so RequestAborted fires if its client leaves). The same tick refreshes the Date header.
+/// <see cref="ServerLimits.RequestHeadersTimeout"/> (a whole-head deadline from its first byte) or arriving slower than
+/// <see cref="ServerLimits.MinRequestBodyDataRate"/> -> 408 and closed; a body read or a response write below its minimum
+/// data rate, or a send the client acknowledges nothing of for <see cref="ServerLimits.IOTimeout"/> -> cut (408 when a
+/// response can still be written, else aborted); a request whose asynchronous handler is
+/// still running gets a disconnect watch (so RequestAborted fires if its client leaves). The same tick refreshes the Date header.
 /// </summary>
 internal sealed class ConnectionMonitor : IDisposable
 {
@@ -19,14 +22,20 @@ internal sealed class ConnectionMonitor : IDisposable
     private readonly ConnectionTable _table;
     private readonly long _idleTimeoutTicks;
     private readonly long _headTimeoutTicks;
+    private readonly double? _minReadRate;
+    private readonly long _readGraceTicks;
+    private readonly long _ioTimeoutTicks;
     private readonly Timer _timer;
     private int _sweeping;
 
-    public ConnectionMonitor(ConnectionTable table, TimeSpan idleTimeout, TimeSpan headTimeout, TimeSpan interval)
+    public ConnectionMonitor(ConnectionTable table, TimeSpan idleTimeout, ServerLimits limits, TimeSpan interval)
     {
         _table = table;
         _idleTimeoutTicks = (long)(idleTimeout.TotalSeconds * Stopwatch.Frequency);
-        _headTimeoutTicks = (long)(headTimeout.TotalSeconds * Stopwatch.Frequency);
+        _headTimeoutTicks = (long)(limits.RequestHeadersTimeout.TotalSeconds * Stopwatch.Frequency);
+        _minReadRate = limits.MinRequestBodyDataRate;
+        _readGraceTicks = (long)(limits.MinRequestBodyDataRateGracePeriod.TotalSeconds * Stopwatch.Frequency);
+        _ioTimeoutTicks = (long)(limits.IOTimeout.TotalSeconds * Stopwatch.Frequency);
         _timer = new Timer(_ => Sweep(), null, interval, interval);
     }
 
@@ -59,6 +68,27 @@ internal sealed class ConnectionMonitor : IDisposable
     {
         if (!c.IsIdle)
         {
+            if (c.WriteDeadline is var deadline && deadline != 0 && now > deadline && !c.IsClosed)
+            {
+                RocketLog.Main.Debug("Connection {0} from {1} took a response slower than MinResponseDataRate; aborted.", c.Id, c.RemoteEndPoint);
+                c.CutStalledTransfer(receiveOnly: false);
+                return;
+            }
+
+            if (c.Exchange is { } sending && sending.SendStalled(now, _ioTimeoutTicks) && !c.IsClosed)
+            {
+                RocketLog.Main.Debug("Connection {0} from {1} acknowledged nothing of a response for IOTimeout; aborted.", c.Id, c.RemoteEndPoint);
+                c.CutStalledTransfer(receiveOnly: false);
+                return;
+            }
+
+            if (_minReadRate is { } rate && c.Exchange is { } reading && reading.BodyBelowMinimumRate(now, rate, _readGraceTicks) && !c.IsClosed)
+            {
+                RocketLog.Main.Debug("Connection {0} from {1} sent a request body slower than MinRequestBodyDataRate; cut.", c.Id, c.RemoteEndPoint);
+                c.CutStalledTransfer(receiveOnly: true);
+                return;
+            }
+
             // A request still running asynchronously: from now on, notice if its client goes away.
             if (c.Exchange is { HandlerPending: true } exchange && exchange.Body.IsComplete)
             {
@@ -69,9 +99,15 @@ internal sealed class ConnectionMonitor : IDisposable
         }
 
         var headStarted = c.HeadStartedAt;
-        if (headStarted != 0 && now - headStarted > _headTimeoutTicks)
+        var partialHead = c.Exchange?.BufferedInput ?? 0;
+
+        // A head whose first bytes are in must keep coming at the minimum request rate too (a 1 B/s drip is cut after the
+        // grace period, as Apache's mod_reqtimeout MinRate does), and all of it within the whole-head deadline.
+        var dripping = headStarted != 0 && partialHead > 0 && _minReadRate is { } minRate
+            && now - headStarted > _readGraceTicks && partialHead < minRate * (now - headStarted) / Stopwatch.Frequency;
+        if (headStarted != 0 && (dripping || now - headStarted > _headTimeoutTicks))
         {
-            var partial = c.Exchange is { BufferedInput: > 0 };
+            var partial = partialHead > 0;
             if (c.TryCloseIdle(beforeClose: partial ? RequestTimeoutResponse : null))
             {
                 RocketLog.Main.Debug("Connection {0} from {1} timed out reading the request head.", c.Id, c.RemoteEndPoint);

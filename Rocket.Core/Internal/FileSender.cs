@@ -27,7 +27,7 @@ internal static class FileSender
 
         if (connection.Tls is null)
         {
-            await SendPlainAsync(connection.Socket, file, offset, count, cancellationToken).ConfigureAwait(false);
+            await SendPlainAsync(connection, file, offset, count, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -53,8 +53,9 @@ internal static class FileSender
         }
     }
 
-    private static async ValueTask SendPlainAsync(Socket socket, FileStream file, long offset, long count, CancellationToken cancellationToken)
+    private static async ValueTask SendPlainAsync(Connection connection, FileStream file, long offset, long count, CancellationToken cancellationToken)
     {
+        var socket = connection.Socket;
         using var args = new SocketAsyncEventArgs();
         var done = new SendPacketsCompletion();
         args.Completed += (_, e) => ((SendPacketsCompletion)e.UserToken!).Complete();
@@ -65,12 +66,20 @@ internal static class FileSender
             var step = (int)Math.Min(count, 1 << 30);
             args.SendPacketsElements = [new SendPacketsElement(file, offset, step, endOfPacket: true)];
             done.Reset();
-            if (socket.SendPacketsAsync(args))
+            connection.BeginWrite(step);
+            try
             {
-                await using (cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket).ConfigureAwait(false))
+                if (socket.SendPacketsAsync(args))
                 {
-                    await done.Task.ConfigureAwait(false);
+                    await using (cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket).ConfigureAwait(false))
+                    {
+                        await done.Task.ConfigureAwait(false);
+                    }
                 }
+            }
+            finally
+            {
+                connection.EndWrite();
             }
 
             if (args.SocketError != SocketError.Success)

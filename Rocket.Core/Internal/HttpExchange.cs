@@ -19,6 +19,11 @@ internal sealed class HttpExchange
     private HeadScan _headScan;
     private bool _handlerPending;
     private Exception? _deferredFailure;
+    private long _bodyWaitStartedAt;
+    private long _bodyWaitTicks;
+    private long _bodyBytesReceived;
+    private long _ackedSeen;
+    private long _ackedSeenAt;
 
     public HttpExchange(ServerCore server)
     {
@@ -213,32 +218,18 @@ internal sealed class HttpExchange
         }
     }
 
-    /// <summary>Receives more body bytes into the buffer (blocking, bounded by the I/O timeout).</summary>
+    /// <summary>Receives more body bytes into the buffer (blocking, bounded by the I/O timeout and the minimum data rate).</summary>
     /// <exception cref="BadRequestException">End of stream before the body ended, or the client stalled.</exception>
     public void ReceiveMore()
     {
         MakeRoom(InitialInputSize);
-        int n;
-        try
-        {
-            n = Connection.Receive(_input.AsSpan(_inEnd));
-        }
-        catch (TimeoutException)
-        {
-            throw new BadRequestException(RequestRejectionReason.RequestBodyTimeout);
-        }
-
-        if (n == 0)
-        {
-            throw new BadRequestException(RequestRejectionReason.UnexpectedEndOfRequestBody);
-        }
-
-        _inEnd += n;
+        _inEnd += ReceiveDirect(_input.AsSpan(_inEnd));
     }
 
     public int ReceiveDirect(Span<byte> destination)
     {
         int n;
+        BeginBodyWait();
         try
         {
             n = Connection.Receive(destination);
@@ -247,8 +238,12 @@ internal sealed class HttpExchange
         {
             throw new BadRequestException(RequestRejectionReason.RequestBodyTimeout);
         }
+        finally
+        {
+            EndBodyWait();
+        }
 
-        return n == 0 ? throw new BadRequestException(RequestRejectionReason.UnexpectedEndOfRequestBody) : n;
+        return CountBodyBytes(n);
     }
 
     public async ValueTask ReceiveMoreAsync(CancellationToken cancellationToken)
@@ -258,6 +253,7 @@ internal sealed class HttpExchange
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             timeout.CancelAfter(Limits.IOTimeout);
+            BeginBodyWait();
             try
             {
                 n = await Connection.ReceiveAsync(_input.AsMemory(_inEnd), timeout.Token).ConfigureAwait(false);
@@ -266,14 +262,98 @@ internal sealed class HttpExchange
             {
                 throw new BadRequestException(RequestRejectionReason.RequestBodyTimeout);
             }
+            finally
+            {
+                EndBodyWait();
+            }
         }
 
+        _inEnd += CountBodyBytes(n);
+    }
+
+    /// <summary>
+    /// True when the body has been waited for longer than the grace period and arrived slower than
+    /// <see cref="ServerLimits.MinRequestBodyDataRate"/> (Kestrel's rule: only time spent waiting for the client counts,
+    /// so a handler that reads slowly is not blamed on its client). Read by the monitor while a worker may be receiving.
+    /// </summary>
+    public bool BodyBelowMinimumRate(long now, double bytesPerSecond, long graceTicks)
+    {
+        var started = Volatile.Read(ref _bodyWaitStartedAt);
+        if (started == 0)
+        {
+            return false;
+        }
+
+        var waited = Volatile.Read(ref _bodyWaitTicks) + (now - started);
+        return waited > graceTicks && Volatile.Read(ref _bodyBytesReceived) < bytesPerSecond * waited / Stopwatch.Frequency;
+    }
+
+    /// <summary>
+    /// True when a send is in progress and the client has acknowledged no byte of it for <paramref name="timeoutTicks"/>
+    /// (the kernel's tcpi_bytes_acked, so this holds for blocking, asynchronous and sendfile sends alike: the
+    /// <see cref="ServerLimits.IOTimeout"/> on sends). Called by the monitor only; Linux only (elsewhere false).
+    /// </summary>
+    public bool SendStalled(long now, long timeoutTicks)
+    {
+        if (Connection is not { WriteDeadline: not 0 } connection || !OperatingSystem.IsLinux())
+        {
+            _ackedSeenAt = 0;
+            return false;
+        }
+
+        var acked = BytesAcked(connection.Socket);
+        if (acked < 0)
+        {
+            return false;
+        }
+
+        if (_ackedSeenAt == 0 || acked != _ackedSeen)
+        {
+            _ackedSeen = acked;
+            _ackedSeenAt = now;
+            return false;
+        }
+
+        return now - _ackedSeenAt > timeoutTicks;
+    }
+
+    /// <summary>tcp_info.tcpi_bytes_acked (Linux 4.1+, at byte 120 of struct tcp_info); -1 when unavailable.</summary>
+    private static long BytesAcked(Socket socket)
+    {
+        const int IpProtoTcp = 6;
+        const int TcpInfo = 11;
+        const int BytesAckedOffset = 120;
+        Span<byte> info = stackalloc byte[256];
+        try
+        {
+            var n = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+            return n >= BytesAckedOffset + sizeof(long) ? System.Runtime.InteropServices.MemoryMarshal.Read<long>(info[BytesAckedOffset..]) : -1;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or PlatformNotSupportedException)
+        {
+            return -1;
+        }
+    }
+
+    private void BeginBodyWait() => Volatile.Write(ref _bodyWaitStartedAt, Stopwatch.GetTimestamp());
+
+    private void EndBodyWait()
+    {
+        var started = _bodyWaitStartedAt;
+        Volatile.Write(ref _bodyWaitStartedAt, 0);
+        Volatile.Write(ref _bodyWaitTicks, _bodyWaitTicks + (Stopwatch.GetTimestamp() - started));
+    }
+
+    private int CountBodyBytes(int n)
+    {
         if (n == 0)
         {
-            throw new BadRequestException(RequestRejectionReason.UnexpectedEndOfRequestBody);
+            // The monitor shuts the receive side when the client fell below the minimum rate: that end is a timeout, not the client's.
+            throw new BadRequestException(Connection.Stalled ? RequestRejectionReason.RequestBodyTimeout : RequestRejectionReason.UnexpectedEndOfRequestBody);
         }
 
-        _inEnd += n;
+        Volatile.Write(ref _bodyBytesReceived, _bodyBytesReceived + n);
+        return n;
     }
 
     /// <summary>Sends <c>100 Continue</c> (after any pipelined responses still buffered).</summary>
@@ -294,6 +374,7 @@ internal sealed class HttpExchange
         Response.Reset();
         Context.ResetForNextRequest();
         Body.Begin(Request);
+        _bodyWaitStartedAt = _bodyWaitTicks = _bodyBytesReceived = 0;
         Upgraded = false;
         KeepAliveAllowed = !Server.IsStopping;
     }

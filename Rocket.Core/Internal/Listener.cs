@@ -16,6 +16,15 @@ namespace RocketOwin.Internal;
 internal sealed class Listener
 {
     private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Listener");
+    private static readonly byte[] ServiceUnavailable =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"u8.ToArray();
+
+    /// <summary>One log line per this interval for accept failures and refused connections, with a count, rather than one per event.</summary>
+    private static readonly long LogIntervalTicks = 10 * System.Diagnostics.Stopwatch.Frequency;
+
+    /// <summary>Longest pause between accept attempts while the process is out of descriptors.</summary>
+    private static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromMilliseconds(500);
+
     private static readonly byte[] PlainHttpOnTlsPort =
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 48\r\nConnection: close\r\n\r\nThis port speaks HTTPS; plain HTTP was refused.\n"u8.ToArray();
 
@@ -23,6 +32,10 @@ internal sealed class Listener
     private Socket? _socket;
     private X509Certificate2? _certificate;
     private Thread? _thread;
+    private long _acceptFailuresLoggedAt;
+    private long _acceptFailures;
+    private long _refusedLoggedAt;
+    private long _refused;
 
     public Listener(ServerCore server, ListenInterface listenInterface)
     {
@@ -128,12 +141,14 @@ internal sealed class Listener
     private void AcceptLoop()
     {
         var socket = _socket!;
+        var backoff = TimeSpan.Zero;
         while (true)
         {
             Socket client;
             try
             {
                 client = socket.Accept();
+                backoff = TimeSpan.Zero;
             }
             catch (ObjectDisposedException)
             {
@@ -145,9 +160,17 @@ internal sealed class Listener
             }
             catch (SocketException e)
             {
-                // Typically EMFILE: out of file descriptors. Back off briefly instead of spinning.
-                Log.Error("Accept on {0} failed: {1} ({2}).", this, e.Message, e.SocketErrorCode);
-                Thread.Sleep(10);
+                // Typically EMFILE/ENFILE: out of descriptors. The connection waits in the listen backlog; pause (longer each
+                // time, up to MaxAcceptBackoff) until the server's own timeouts free descriptors, and log once per interval.
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
+                if (ShouldLog(ref _acceptFailuresLoggedAt, ref _acceptFailures, out var failures))
+                {
+                    Log.Error(
+                        "Accept on {0} failed: {1} ({2}); {3} failure(s) in the last interval. Accepting pauses up to {4} ms at a time until descriptors are free ({5} connections open).",
+                        this, e.Message, e.SocketErrorCode, failures, MaxAcceptBackoff.TotalMilliseconds, Server.Table.Count);
+                }
+
+                Thread.Sleep(backoff);
                 continue;
             }
 
@@ -163,11 +186,59 @@ internal sealed class Listener
         }
     }
 
+    /// <summary>Counts an event; true (with the count since the last line) when a log line is due.</summary>
+    private static bool ShouldLog(ref long loggedAt, ref long count, out long countSinceLastLine)
+    {
+        count++;
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (loggedAt != 0 && now - loggedAt < LogIntervalTicks)
+        {
+            countSinceLastLine = 0;
+            return false;
+        }
+
+        loggedAt = now;
+        countSinceLastLine = count;
+        count = 0;
+        return true;
+    }
+
+    /// <summary>Answers 503 without reading (the socket must not block the accept loop) and closes.</summary>
+    private void Refuse(Socket client)
+    {
+        if (ShouldLog(ref _refusedLoggedAt, ref _refused, out var refused))
+        {
+            Log.Warn("{0} connections open, the limit (ServerLimits.MaxConcurrentConnections); {1} connection(s) on {2} answered 503 and closed in the last interval.", Server.Table.Count, refused, this);
+        }
+
+        try
+        {
+            client.Blocking = false;
+            if (!IsSecure)
+            {
+                client.Send(ServiceUnavailable, SocketFlags.None, out _);
+            }
+
+            client.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+
+        client.Dispose();
+    }
+
     private void Admit(Socket client)
     {
         if (Server.IsStopping)
         {
             client.Dispose();
+            return;
+        }
+
+        if (Server.Table.Count >= Server.MaxConnections)
+        {
+            Refuse(client);
             return;
         }
 

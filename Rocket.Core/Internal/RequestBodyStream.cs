@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace RocketOwin.Internal;
 
 /// <summary>
@@ -96,37 +98,74 @@ internal sealed class RequestBodyStream : Stream
         }
     }
 
-    /// <summary>Reads and discards up to <paramref name="limit"/> bytes of what the handler left; true when the body ended within it.</summary>
-    public bool TryDrain(long limit)
+    /// <summary>
+    /// Reads and discards what the handler left of the body: true when it ended within <paramref name="limit"/> bytes and
+    /// <paramref name="timeout"/>. What is already buffered is discarded at once; the rest is received asynchronously, so a
+    /// client that trickles its body holds no worker thread. Fails with <see cref="BadRequestException"/> on bad framing.
+    /// </summary>
+    public ValueTask<bool> DrainAsync(long limit, TimeSpan timeout)
     {
         if (IsComplete)
         {
-            return true;
+            return new(true);
         }
 
         if (!_started && _exchange.Request.ExpectsContinue)
         {
             // The client is waiting for 100 Continue and has not sent the body: nothing to drain, but the connection cannot be reused safely.
-            return false;
+            return new(false);
         }
 
-        Span<byte> scratch = stackalloc byte[4096];
+        _started = true;
         long drained = 0;
-        while (!IsComplete)
+        Span<byte> scratch = stackalloc byte[4096];
+        int n;
+        while ((n = TryReadBuffered(scratch)) > 0)
         {
-            var n = Read(scratch);
             drained += n;
-            if (drained > limit)
-            {
-                return false;
-            }
         }
 
-        return true;
+        if (IsComplete)
+        {
+            return new(drained <= limit);
+        }
+
+        // A declared length past what may still be drained will not fit: do not wait for it.
+        return drained > limit || (!_isChunked && _remaining > limit - drained)
+            ? new(false)
+            : DrainRestAsync(limit - drained, timeout);
     }
 
     public override void Flush()
     {
+    }
+
+    private async ValueTask<bool> DrainRestAsync(long limit, TimeSpan timeout)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(4096);
+        using var deadline = new CancellationTokenSource(timeout);
+        long drained = 0;
+        try
+        {
+            while (!IsComplete)
+            {
+                drained += await ReadAsync(scratch, deadline.Token).ConfigureAwait(false);
+                if (drained > limit)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

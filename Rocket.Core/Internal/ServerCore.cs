@@ -17,9 +17,25 @@ internal sealed class ServerCore
         AppInfo = appInfo;
         Limits = limits;
         Pool = new WorkerThreadPool(ActiveQueue, Serve, minThreads, maxThreads, limits.ThreadIdleTimeout);
-        Monitor = new ConnectionMonitor(Table, keepAliveTimeout, limits.RequestHeadersTimeout, TimeSpan.FromSeconds(1));
+        Monitor = new ConnectionMonitor(Table, keepAliveTimeout, limits, TimeSpan.FromSeconds(1));
         _maxPooledExchanges = Math.Max(64, minThreads * 4);
+        if (limits.MinResponseDataRate is { } rate)
+        {
+            WriteGraceTicks = (long)(limits.MinResponseDataRateGracePeriod.TotalSeconds * Stopwatch.Frequency);
+            WriteTicksPerByte = Stopwatch.Frequency / rate;
+        }
+
+        MaxConnections = limits.MaxConcurrentConnections ?? ProcessLimits.DefaultMaxConnections(ProcessLimits.DescriptorLimit()) ?? long.MaxValue;
     }
+
+    /// <summary>Grace period of every response write in Stopwatch ticks; 0 when <see cref="ServerLimits.MinResponseDataRate"/> is off.</summary>
+    public long WriteGraceTicks { get; }
+
+    /// <summary>Stopwatch ticks each response byte adds to a write's deadline (1 / MinResponseDataRate).</summary>
+    public double WriteTicksPerByte { get; }
+
+    /// <summary>The connection limit in force: <see cref="ServerLimits.MaxConcurrentConnections"/>, or the default derived from the descriptor limit.</summary>
+    public long MaxConnections { get; }
 
     public Worker Worker { get; }
 
@@ -60,10 +76,15 @@ internal sealed class ServerCore
         try
         {
             if (connection.Exchange is { FinishDeferred: true } deferred
-                && Worker.FinishAsyncRequest(deferred, deferred.TakeDeferredFinish()) != TurnResult.Continue)
+                && Worker.FinishAsyncRequest(deferred, deferred.TakeDeferredFinish()) is var finished and not TurnResult.Continue)
             {
-                // Finished even if the connection closed meanwhile: the request must be counted out and its exchange returned.
-                ReleaseExchange(connection);
+                // Finished even if the connection closed meanwhile: the request must be counted out and its exchange returned
+                // (unless an asynchronous drain of its unread body owns the connection now).
+                if (finished != TurnResult.Handed)
+                {
+                    ReleaseExchange(connection);
+                }
+
                 return;
             }
 

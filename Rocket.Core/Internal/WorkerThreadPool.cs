@@ -4,8 +4,10 @@ namespace RocketOwin.Internal;
 
 /// <summary>
 /// Rocket's ThreadPool: between minThreads and maxThreads dedicated threads taking connections from the
-/// active queue. It grows when a connection is queued and no thread is idle; a thread above minThreads
-/// that stays idle for <see cref="ServerLimits.ThreadIdleTimeout"/> exits, so the pool shrinks back slowly.
+/// active queue. It grows when a connection is queued, no thread is idle, and the busy threads are blocked rather
+/// than working (fewer of them runnable than there are processors: another thread would only add contention to a
+/// CPU-bound pool); a thread above minThreads that stays idle for <see cref="ServerLimits.ThreadIdleTimeout"/> exits,
+/// so the pool shrinks back slowly. A thread the OS refuses to start (a pids limit) is logged and the pool carries on.
 /// </summary>
 internal sealed class WorkerThreadPool : IDisposable
 {
@@ -17,6 +19,11 @@ internal sealed class WorkerThreadPool : IDisposable
     /// start a thread per connection in a burst of quick (asynchronous) requests.
     /// </summary>
     private static readonly TimeSpan StarvationDelay = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>After the OS refused a thread, no new one is tried for this long; the refusals are logged once per interval.</summary>
+    private static readonly TimeSpan StartFailureBackoff = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan StartFailureLogInterval = TimeSpan.FromSeconds(10);
     private readonly ActiveQueue _queue;
     private readonly Action<Connection> _serve;
     private readonly int _min;
@@ -29,6 +36,12 @@ internal sealed class WorkerThreadPool : IDisposable
     private long _started;
     private volatile bool _stopping;
     private Timer? _starvationTimer;
+    private long _retryStartsAt;
+    private long _startFailures;
+    private long _startFailureLoggedAt;
+    private bool _workersBlocked;
+    private long _sampledAt;
+    private bool _lastSampleBlocked;
 
     public WorkerThreadPool(ActiveQueue queue, Action<Connection> serve, int minThreads, int maxThreads, TimeSpan idleTimeout)
     {
@@ -97,13 +110,41 @@ internal sealed class WorkerThreadPool : IDisposable
             return;
         }
 
+        if (System.Diagnostics.Stopwatch.GetTimestamp() < Volatile.Read(ref _retryStartsAt) || !WorkersBlocked())
+        {
+            return;
+        }
+
         StartThread();
+    }
+
+    /// <summary>
+    /// Whether the busy workers are waiting rather than running, as sampled by the starvation timer within the last few
+    /// ticks (an older sample says nothing: wait for the next). The /proc scan never runs on the enqueueing thread, which
+    /// with inline completions is the socket engine's own.
+    /// </summary>
+    private bool WorkersBlocked()
+        => Volatile.Read(ref _workersBlocked)
+           && System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _sampledAt)) < 4 * StarvationDelay;
+
+    /// <summary>Samples the workers' scheduler states while the pool is saturated (every thread busy, connections waiting).</summary>
+    private void SampleWorkerStates()
+    {
+        if (Volatile.Read(ref _idle) == 0 && _queue.Count > 0)
+        {
+            // Two samples in a row must agree: a garbage collection briefly suspends running workers, which then look blocked.
+            var blocked = WorkerThreadStates.RunnableWorkers(Environment.ProcessorCount) < Environment.ProcessorCount;
+            Volatile.Write(ref _workersBlocked, blocked && _lastSampleBlocked);
+            _lastSampleBlocked = blocked;
+            Volatile.Write(ref _sampledAt, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
     }
 
     public void Dispose() => _starvationTimer?.Dispose();
 
     private void CheckStarvation()
     {
+        SampleWorkerStates();
         if (_queue.OldestWait > StarvationDelay)
         {
             OnEnqueued();
@@ -119,13 +160,43 @@ internal sealed class WorkerThreadPool : IDisposable
             return;
         }
 
-        var thread = new Thread(Run) { IsBackground = true, Name = $"Rocket worker {Interlocked.Increment(ref _started)}" };
+        var thread = new Thread(Run) { IsBackground = true, Name = $"{WorkerThreadStates.NamePrefix} {Interlocked.Increment(ref _started)}" };
         lock (_threads)
         {
             _threads.Add(thread);
         }
 
-        thread.Start();
+        try
+        {
+            thread.Start();
+        }
+        catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
+        {
+            // pthread_create failed (EAGAIN: a pids limit, RLIMIT_NPROC, or memory). Serve on with the threads there are.
+            lock (_threads)
+            {
+                _threads.Remove(thread);
+            }
+
+            Interlocked.Decrement(ref _count);
+            OnStartFailed(e);
+        }
+    }
+
+    private void OnStartFailed(Exception e)
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        Volatile.Write(ref _retryStartsAt, now + (long)(StartFailureBackoff.TotalSeconds * System.Diagnostics.Stopwatch.Frequency));
+        var failures = Interlocked.Increment(ref _startFailures);
+        var loggedAt = Volatile.Read(ref _startFailureLoggedAt);
+        if ((loggedAt == 0 || now - loggedAt > StartFailureLogInterval.TotalSeconds * System.Diagnostics.Stopwatch.Frequency)
+            && Interlocked.CompareExchange(ref _startFailureLoggedAt, now, loggedAt) == loggedAt)
+        {
+            Interlocked.Exchange(ref _startFailures, 0);
+            Log.Error(
+                "Could not start a worker thread ({0} refusal(s) in the last interval): {1} Serving on with {2} threads; no new thread is tried for {3} s.",
+                failures, e.Message, ThreadCount, StartFailureBackoff.TotalSeconds);
+        }
     }
 
     private void Run()

@@ -70,7 +70,7 @@ internal static class WebAppHost
             MethodName,
             appInfo,
             minThreads: Number(settings, "min_threads", 10),
-            maxThreads: Number(settings, "max_threads", 0),
+            maxThreads: settings.ContainsKey("max_threads") ? Number(settings, "max_threads", 0) : null,
             timeout: Number(settings, "timeout", 600),
             handleSignals: false);
         server.Start(background: true);

@@ -20,6 +20,12 @@ public class ServerLimitsTests
         yield return Case(nameof(ServerLimits.IOTimeout), TimeSpan.FromSeconds(60), Day, [TimeSpan.Zero, TimeSpan.FromSeconds(-1)]);
         yield return Case(nameof(ServerLimits.TlsHandshakeTimeout), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), [TimeSpan.Zero, TimeSpan.MaxValue]);
         yield return Case(nameof(ServerLimits.ShutdownTimeout), TimeSpan.FromSeconds(30), TimeSpan.Zero, [TimeSpan.FromTicks(-1)]);
+        yield return Case(nameof(ServerLimits.MaxConcurrentConnections), (long?)null, (long?)1, [(long?)0, (long?)-1, (long?)int.MaxValue + 1]);
+        yield return Case(nameof(ServerLimits.MinRequestBodyDataRate), (double?)240, (double?)0.5, [(double?)0, (double?)-1, (double?)double.NaN]);
+        yield return Case(nameof(ServerLimits.MinRequestBodyDataRateGracePeriod), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), [TimeSpan.FromMilliseconds(999), TimeSpan.Zero, Day + TimeSpan.FromTicks(1)]);
+        yield return Case(nameof(ServerLimits.MinResponseDataRate), (double?)240, (double?)1e6, [(double?)0, (double?)-240, (double?)double.PositiveInfinity]);
+        yield return Case(nameof(ServerLimits.MinResponseDataRateGracePeriod), TimeSpan.FromSeconds(5), Day, [TimeSpan.FromMilliseconds(999), TimeSpan.FromSeconds(-5)]);
+        yield return Case(nameof(ServerLimits.UnreadBodyDrainTimeout), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10), [TimeSpan.Zero, TimeSpan.FromSeconds(-1)]);
         yield return Case(nameof(ServerLimits.ThreadIdleTimeout), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), [TimeSpan.Zero, TimeSpan.FromSeconds(-5)]);
     }
 
