@@ -30,7 +30,9 @@ internal sealed class UpgradedStream : Stream
     public override int Read(Span<byte> buffer)
     {
         var n = TakeBuffered(buffer);
-        return n > 0 ? n : _exchange.Connection.Receive(buffer);
+        n = n > 0 ? n : _exchange.Connection.Receive(buffer);
+        _exchange.UpgradedBytesIn += n;
+        return n;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -39,18 +41,39 @@ internal sealed class UpgradedStream : Stream
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var n = TakeBuffered(buffer.Span);
-        return n > 0 ? ValueTask.FromResult(n) : _exchange.Connection.ReceiveAsync(buffer, cancellationToken);
+        if (n > 0)
+        {
+            _exchange.UpgradedBytesIn += n;
+            return ValueTask.FromResult(n);
+        }
+
+        var pending = _exchange.Connection.ReceiveAsync(buffer, cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            _exchange.UpgradedBytesIn += pending.Result;
+            return pending;
+        }
+
+        return CountAsync(pending);
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    public override void Write(ReadOnlySpan<byte> buffer) => _exchange.Connection.Send(buffer);
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _exchange.Connection.Send(buffer);
+        _exchange.UpgradedBytesOut += buffer.Length;
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        => _exchange.Connection.SendAsync(buffer, cancellationToken);
+    {
+        // Counted when handed to the socket: a send that fails ends the connection anyway.
+        _exchange.UpgradedBytesOut += buffer.Length;
+        return _exchange.Connection.SendAsync(buffer, cancellationToken);
+    }
 
     public override void Flush()
     {
@@ -61,6 +84,13 @@ internal sealed class UpgradedStream : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    private async ValueTask<int> CountAsync(ValueTask<int> pending)
+    {
+        var n = await pending.ConfigureAwait(false);
+        _exchange.UpgradedBytesIn += n;
+        return n;
+    }
 
     private int TakeBuffered(Span<byte> buffer)
     {
