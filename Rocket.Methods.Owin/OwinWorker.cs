@@ -96,6 +96,8 @@ public sealed class OwinWorker : Worker
 
         if (environment.Upgrade is { } upgrade)
         {
+            // An upgraded connection's exchange is not reused: its environment must not outlive the application's use of it.
+            _environments.Remove(context);
             return new ValueTask(upgrade.CompleteAsync(task));
         }
 

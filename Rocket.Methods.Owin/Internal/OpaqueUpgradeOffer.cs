@@ -28,7 +28,7 @@ internal sealed class OpaqueUpgradeOffer
         _environment = environment;
         _host = host;
         _accept = Accept;
-        _upgrade = Upgrade;
+        _upgrade = OpaqueUpgrade;
     }
 
     /// <summary>
@@ -76,14 +76,25 @@ internal sealed class OpaqueUpgradeOffer
     }
 
     /// <summary>Awaits the application; then, if it accepted and left the status at 101, runs the upgraded connection.</summary>
-    public async Task CompleteAsync(Task app)
+    /// <remarks>
+    /// An application that accepts and returns a completed task (the usual shape) gets its connection run by static
+    /// methods that keep neither this offer nor the request's environment alive while the socket stays open.
+    /// </remarks>
+    public Task CompleteAsync(Task app) => app.IsCompletedSuccessfully ? Upgrade() : AwaitThenUpgradeAsync(app);
+
+    private async Task AwaitThenUpgradeAsync(Task app)
     {
         await app.ConfigureAwait(false);
+        await Upgrade().ConfigureAwait(false);
+    }
+
+    private Task Upgrade()
+    {
         var context = _context!;
         var response = context.Response;
         if ((_webSocketFunc is null && _opaqueFunc is null) || response.StatusCode != 101)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         if (response.HasStarted || response.BodyBytesWritten > 0)
@@ -91,33 +102,37 @@ internal sealed class OpaqueUpgradeOffer
             throw new InvalidOperationException("The application accepted an upgrade and then wrote a response body; a 101 has no body.");
         }
 
-        if (_webSocketFunc is { } webSocketFunc)
+        if (_webSocketFunc is not { } webSocketFunc)
         {
-            var options = _acceptOptions!;
-            var headers = response.Headers;
-
-            // Katana's hosts also took the subprotocol from a Sec-WebSocket-Protocol response header; the accept option wins.
-            if (options.SubProtocol is null && headers.TryGetValue("Sec-WebSocket-Protocol", out var fromHeader))
-            {
-                options = WebSocketAcceptOptions.Read(new Dictionary<string, object> { [WebSocketKeys.SubProtocol] = fromHeader }, WebSocketHandshake.OfferedSubProtocols(context.Request), options.KeepAliveInterval, options.MaxMessageSize);
-            }
-
-            // RFC 6455 §4.2.2 (5): the server's handshake.
-            headers.Set("Upgrade", "websocket");
-            headers.Set("Connection", "Upgrade");
-            headers.Set("Sec-WebSocket-Accept", WebSocketHandshake.AcceptKey(context.Request.Headers["Sec-WebSocket-Key"]!));
-            headers.Remove("Sec-WebSocket-Protocol");
-            if (options.SubProtocol is not null)
-            {
-                headers.Set("Sec-WebSocket-Protocol", options.SubProtocol);
-            }
-
-            var stream = await context.UpgradeAsync().ConfigureAwait(false);
-            await WebSocketSession.RunAsync(context, stream, webSocketFunc, options).ConfigureAwait(false);
-            return;
+            return RunOpaqueAsync(context, _opaqueFunc!);
         }
 
-        await RunOpaqueAsync(context, _opaqueFunc!).ConfigureAwait(false);
+        var options = _acceptOptions!;
+        var headers = response.Headers;
+
+        // Katana's hosts also took the subprotocol from a Sec-WebSocket-Protocol response header; the accept option wins.
+        if (options.SubProtocol is null && headers.TryGetValue("Sec-WebSocket-Protocol", out var fromHeader))
+        {
+            options = WebSocketAcceptOptions.Read(new Dictionary<string, object> { [WebSocketKeys.SubProtocol] = fromHeader }, WebSocketHandshake.OfferedSubProtocols(context.Request), options.KeepAliveInterval, options.MaxMessageSize);
+        }
+
+        // RFC 6455 §4.2.2 (5): the server's handshake.
+        headers.Set("Upgrade", "websocket");
+        headers.Set("Connection", "Upgrade");
+        headers.Set("Sec-WebSocket-Accept", WebSocketHandshake.AcceptKey(context.Request.Headers["Sec-WebSocket-Key"]!));
+        headers.Remove("Sec-WebSocket-Protocol");
+        if (options.SubProtocol is not null)
+        {
+            headers.Set("Sec-WebSocket-Protocol", options.SubProtocol);
+        }
+
+        return RunWebSocketAsync(context, webSocketFunc, options);
+    }
+
+    private static async Task RunWebSocketAsync(RequestContext context, Func<IDictionary<string, object>, Task> webSocketFunc, WebSocketAcceptOptions options)
+    {
+        var stream = await context.UpgradeAsync().ConfigureAwait(false);
+        await WebSocketSession.RunAsync(context, stream, webSocketFunc, options).ConfigureAwait(false);
     }
 
     private static async Task RunOpaqueAsync(RequestContext context, Func<IDictionary<string, object>, Task> opaqueFunc)
@@ -156,7 +171,7 @@ internal sealed class OpaqueUpgradeOffer
         context.Response.StatusCode = 101;
     }
 
-    private void Upgrade(IDictionary<string, object>? parameters, Func<IDictionary<string, object>, Task> opaqueFunc)
+    private void OpaqueUpgrade(IDictionary<string, object>? parameters, Func<IDictionary<string, object>, Task> opaqueFunc)
     {
         ArgumentNullException.ThrowIfNull(opaqueFunc);
         var context = Begin();

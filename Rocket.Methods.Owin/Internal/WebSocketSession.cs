@@ -61,7 +61,19 @@ internal sealed class WebSocketSession
         var stopping = context.ServerStopping.UnsafeRegister(static s => ((WebSocketSession)s!).GoAway(), session);
         try
         {
-            await session.RunAppAsync(app).ConfigureAwait(false);
+            Task task;
+            using (AppSynchronizationContext.Enter())
+            {
+                task = app(session._environment);
+            }
+
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (session.ClientEnded(e))
+        {
+            // The client vanished, broke the protocol, or the server stopped waiting: that ends the socket, it is not an application failure.
+            Log.Debug("WebSocket {0} {1} from {2} ended: {3}", context.Request.Method, context.Request.Target, context.Connection.RemoteEndPoint, e.Message);
+            session.Cancel();
         }
         finally
         {
@@ -69,26 +81,6 @@ internal sealed class WebSocketSession
             await session.CleanupAsync().ConfigureAwait(false);
             session._cancelled.Dispose();
             socket.Dispose();
-        }
-    }
-
-    private async Task RunAppAsync(Func<IDictionary<string, object>, Task> app)
-    {
-        try
-        {
-            Task task;
-            using (AppSynchronizationContext.Enter())
-            {
-                task = app(_environment);
-            }
-
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception e) when (ClientEnded(e))
-        {
-            // The client vanished, broke the protocol, or the server stopped waiting: that ends the socket, it is not an application failure.
-            Log.Debug("WebSocket {0} {1} from {2} ended: {3}", _context.Request.Method, _context.Request.Target, _context.Connection.RemoteEndPoint, e.Message);
-            Cancel();
         }
     }
 
