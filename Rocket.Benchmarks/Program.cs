@@ -25,9 +25,11 @@ internal static class Program
             ServeStaticCommand.Create(),
             ProxyCommand.Create(),
             SoakCommand.Create(),
+            WebSocketCommand.Create(),
+            WebSocketLoadCommand.Create(),
         };
         var parse = root.Parse(args);
-        if (parse.CommandResult.Command.Name is "serve-rocket" or "micro" or "serve-static")
+        if (parse.CommandResult.Command.Name is "serve-rocket" or "micro" or "serve-static" or "websocket-load")
         {
             // Rocket (and BenchmarkDotNet) handle Ctrl-C themselves; no child processes to clean up.
             return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);

@@ -54,6 +54,13 @@ public sealed class RequestContext
         }
     }
 
+    /// <summary>
+    /// Cancelled when the server begins to stop (<see cref="Rocket.Stop"/>), before it waits for requests in flight to
+    /// finish within <see cref="ServerLimits.ShutdownTimeout"/>: a long-lived exchange (an upgraded connection, a
+    /// WebSocket) should wind down on it, e.g. with a close frame 1001 "going away".
+    /// </summary>
+    public CancellationToken ServerStopping => _exchange.Server.Stopping;
+
     /// <summary>Stopwatch timestamp of the request's arrival (when its head was parsed).</summary>
     public long StartTimestamp => _exchange.RequestStart;
 
@@ -65,6 +72,11 @@ public sealed class RequestContext
     /// first) and returns the raw connection as a duplex stream. Bytes the client sent after the request head
     /// are the first bytes read. The connection closes when the handler completes.
     /// </summary>
+    /// <remarks>
+    /// <c>Rocket.Requests</c> logs the 101 when it is sent and, when the handler completes, how long the connection
+    /// lived and the bytes that crossed it each way. The request's HTTP buffers are given up here, so an open
+    /// upgraded connection holds no more memory than the handler keeps.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">The response has started, or the request did not ask to upgrade.</exception>
     public async ValueTask<Stream> UpgradeAsync(CancellationToken cancellationToken = default)
     {
@@ -82,6 +94,8 @@ public sealed class RequestContext
 
         _exchange.Upgraded = true;
         await response.FlushAsync(cancellationToken).ConfigureAwait(false);
+        Worker.LogRequest(_exchange, 101);
+        _exchange.ReleaseBuffers();
         return new UpgradedStream(_exchange);
     }
 

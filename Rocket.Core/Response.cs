@@ -22,7 +22,7 @@ public sealed class Response
     private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray();
 
     private readonly HttpExchange _exchange;
-    private readonly byte[] _pending;
+    private byte[] _pending;
     private readonly List<(Action<object?> Callback, object? State)> _onStarting = [];
     private int _pendingCount;
     private int _statusCode = 200;
@@ -40,6 +40,9 @@ public sealed class Response
         _pending = new byte[bufferSize];
         Headers = new ResponseHeaders(this);
     }
+
+    /// <summary>Gives up the body buffer: after a 101 the response is over (the exchange is not reused).</summary>
+    internal void ReleaseBuffer() => _pending = [];
 
     private enum Framing
     {

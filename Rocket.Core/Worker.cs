@@ -210,7 +210,7 @@ public abstract class Worker
                     RocketLog.Errors.Error(failure, "Upgraded connection {0} from {1} failed.", connection.Id, connection.RemoteEndPoint);
                 }
 
-                LogRequest(exchange, 101);
+                LogUpgradedClose(exchange);
                 connection.Close(abort: failure is not null);
                 return TurnResult.Closed;
             }
@@ -378,7 +378,28 @@ public abstract class Worker
         => e is IOException or SocketException or ObjectDisposedException or OperationCanceledException
            || (e is AggregateException { InnerExceptions: [var inner] } && IsClientGone(inner));
 
-    private static void LogRequest(HttpExchange exchange, int status)
+    /// <summary>The line for an upgraded connection's end: how long it lived and what crossed it after the 101.</summary>
+    private static void LogUpgradedClose(HttpExchange exchange)
+    {
+        var log = RocketLog.Requests;
+        if (!log.IsInfoEnabled)
+        {
+            return;
+        }
+
+        var request = exchange.Request;
+        log.Info(
+            "{0} - \"{1} {2} {3}\" - 101 closed after {4:0.###} ms: {5} bytes in, {6} bytes out",
+            exchange.Connection.RemoteEndPoint.Address,
+            request.Method,
+            request.Target,
+            request.Protocol,
+            Stopwatch.GetElapsedTime(exchange.RequestStart).TotalMilliseconds,
+            exchange.UpgradedBytesIn,
+            exchange.UpgradedBytesOut);
+    }
+
+    internal static void LogRequest(HttpExchange exchange, int status)
     {
         var log = RocketLog.Requests;
         if (!log.IsInfoEnabled)

@@ -27,6 +27,21 @@ public sealed class OwinOptions
     /// <summary>appInfo["host_addresses"]: host.Addresses for the application's properties.</summary>
     public IList<IDictionary<string, object>> Addresses { get; init; } = [];
 
+    /// <summary>The default of <see cref="WebSocketMaxMessageSize"/>: 4 MiB.</summary>
+    public const long DefaultWebSocketMaxMessageSize = 4 * 1024 * 1024;
+
+    /// <summary>The default of <see cref="WebSocketKeepAlive"/>: 30 s, the BCL's WebSocket.DefaultKeepAliveInterval that Katana used.</summary>
+    public static readonly TimeSpan DefaultWebSocketKeepAlive = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// appInfo["websocket_max_message_size"]: bytes one WebSocket message may total across its frames; a client that
+    /// sends more gets close 1009 (RFC 6455 §7.4.1) and the application's receive fails. 0: no limit.
+    /// </summary>
+    public long WebSocketMaxMessageSize { get; init; } = DefaultWebSocketMaxMessageSize;
+
+    /// <summary>appInfo["websocket_keep_alive"]: interval of keep-alive pongs on accepted WebSockets (0: none); the accept option websocket.KeepAliveInterval overrides it.</summary>
+    public TimeSpan WebSocketKeepAlive { get; init; } = DefaultWebSocketKeepAlive;
+
     /// <summary>Reads and validates the settings.</summary>
     /// <exception cref="ArgumentException">A value has the wrong type, or no application was given.</exception>
     public static OwinOptions Parse(AppInfo appInfo)
@@ -59,6 +74,8 @@ public sealed class OwinOptions
 
         var pathBase = pathBases[0];
         appInfo.TryGetValue("host_addresses", out var addresses);
+        var maxMessageSize = appInfo.GetInt64("websocket_max_message_size", DefaultWebSocketMaxMessageSize, min: 0);
+        var keepAlive = appInfo.GetDuration("websocket_keep_alive", DefaultWebSocketKeepAlive);
 
         if (app is not null and not Func<IDictionary<string, object>, Task>)
         {
@@ -98,6 +115,8 @@ public sealed class OwinOptions
             PathBase = pathBase,
             PathBases = pathBases,
             Addresses = (IList<IDictionary<string, object>>?)addresses ?? [],
+            WebSocketMaxMessageSize = maxMessageSize,
+            WebSocketKeepAlive = keepAlive,
         };
     }
 }

@@ -46,8 +46,14 @@ public sealed class OwinWorker : Worker
             [OwinKeys.ServerName] = "Rocket.Owin",
             [OwinKeys.SendFileVersion] = "1.0",
             [OwinKeys.SendFileSupport] = "SendFileAsync",
+            [WebSocketKeys.Version] = WebSocketKeys.ExtensionVersion,
+            [WebSocketKeys.OpaqueVersion] = WebSocketKeys.ExtensionVersion,
         };
-        _host = new OwinHostContext(capabilities, TraceTextWriter.Create(), _disposing.Token);
+        _host = new OwinHostContext(capabilities, TraceTextWriter.Create(), _disposing.Token)
+        {
+            WebSocketKeepAlive = options.WebSocketKeepAlive,
+            WebSocketMaxMessageSize = options.WebSocketMaxMessageSize,
+        };
         _app = options.App ?? BuildPipeline(options, capabilities);
     }
 
@@ -70,6 +76,11 @@ public sealed class OwinWorker : Worker
             }
         }
 
+        if (context.Request.IsUpgradeRequest && OpaqueUpgradeOffer.RefuseBadHandshake(context))
+        {
+            return ValueTask.CompletedTask;
+        }
+
         if (!_environments.TryGetValue(context, out var environment))
         {
             environment = new OwinEnvironment(_host!);
@@ -81,6 +92,13 @@ public sealed class OwinWorker : Worker
         using (AppSynchronizationContext.Enter())
         {
             task = _app!(environment);
+        }
+
+        if (environment.Upgrade is { } upgrade)
+        {
+            // An upgraded connection's exchange is not reused: its environment must not outlive the application's use of it.
+            _environments.Remove(context);
+            return new ValueTask(upgrade.CompleteAsync(task));
         }
 
         return task.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(task);

@@ -15,10 +15,10 @@ internal static class ServeRocketCommand
         var minThreads = new Option<int>("--min-threads") { Description = "Rocket's minThreads (worker threads kept).", DefaultValueFactory = _ => 4 };
         var app = new Option<string>("--app")
         {
-            Description = "plaintext (a bare Worker), owin (an OWIN AppFunc) or katana (a Katana Startup's app.Run), all sending the same bytes.",
+            Description = "plaintext (a bare Worker), owin (an OWIN AppFunc) or katana (a Katana Startup's app.Run), all sending the same bytes; websocket (an OWIN WebSocket echo, plaintext otherwise).",
             DefaultValueFactory = _ => "plaintext",
         };
-        app.AcceptOnlyFromAmong("plaintext", "owin", "katana");
+        app.AcceptOnlyFromAmong("plaintext", "owin", "katana", "websocket");
         var command = new Command("serve-rocket", "Run Rocket with the plaintext worker on 127.0.0.1 (blocks until SIGTERM / Ctrl-C).")
         {
             port, minThreads, app,
@@ -45,9 +45,13 @@ internal static class ServeRocketCommand
         }
         ConfigureQuietLogging();
         PlaintextWorker.Register();
-        var server = app == "plaintext"
-            ? new Rocket(("127.0.0.1", port), PlaintextWorker.Method, new AppInfo(), minThreads: minThreads)
-            : new Rocket(("127.0.0.1", port), "owin", OwinPlaintextApps.For(app), minThreads: minThreads);
+        WebSocketEchoApp.RegisterOwinMethod();
+        var server = app switch
+        {
+            "plaintext" => new Rocket(("127.0.0.1", port), PlaintextWorker.Method, new AppInfo(), minThreads: minThreads),
+            "websocket" => new Rocket(("127.0.0.1", port), "owin", WebSocketEchoApp.AppInfo, minThreads: minThreads),
+            _ => new Rocket(("127.0.0.1", port), "owin", OwinPlaintextApps.For(app), minThreads: minThreads),
+        };
         server.Start();
         return 0;
     }

@@ -14,6 +14,12 @@ internal enum ServerKind
 
     /// <summary>Rocket's "owin" method serving the plaintext as a Katana Startup (app.Run + WriteAsync).</summary>
     Katana,
+
+    /// <summary>Rocket's "owin" method echoing WebSocket messages (WebSocketEchoApp).</summary>
+    OwinWebSocket,
+
+    /// <summary>Kestrel with app.UseWebSockets() echoing WebSocket messages (KestrelPeer ... websocket).</summary>
+    KestrelWebSocket,
 }
 
 /// <summary>A server under test: a child process pinned to <see cref="Pinning.ServerCore"/> on 127.0.0.1.</summary>
@@ -55,13 +61,13 @@ internal sealed class ServerProcess : IDisposable
         var address = $"127.0.0.1:{port}";
         var (arguments, environment) = kind switch
         {
-            ServerKind.Kestrel => (
-                (IReadOnlyList<string>)[KestrelPeerPath(), address],
+            ServerKind.Kestrel or ServerKind.KestrelWebSocket => (
+                (IReadOnlyList<string>)(kind == ServerKind.Kestrel ? [KestrelPeerPath(), address] : [KestrelPeerPath(), address, "websocket"]),
                 new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" }),
-            ServerKind.Rocket or ServerKind.Owin or ServerKind.Katana => (
+            ServerKind.Rocket or ServerKind.Owin or ServerKind.Katana or ServerKind.OwinWebSocket => (
                 [typeof(ServerProcess).Assembly.Location, "serve-rocket", "--port", port.ToString(CultureInfo.InvariantCulture),
                  "--min-threads", rocketMinThreads.ToString(CultureInfo.InvariantCulture),
-                 "--app", kind switch { ServerKind.Owin => "owin", ServerKind.Katana => "katana", _ => "plaintext" }],
+                 "--app", kind switch { ServerKind.Owin => "owin", ServerKind.Katana => "katana", ServerKind.OwinWebSocket => "websocket", _ => "plaintext" }],
                 new Dictionary<string, string> { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1" }),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };

@@ -86,6 +86,30 @@ internal sealed class HttpExchange
     /// <summary>True after the handler switched protocols; the connection closes when it completes.</summary>
     public bool Upgraded { get; set; }
 
+    /// <summary>Bytes read from / written to the upgraded connection (after the 101), for the log line at its close.</summary>
+    public long UpgradedBytesIn { get; set; }
+
+    /// <summary>Bytes written to the upgraded connection after the 101.</summary>
+    public long UpgradedBytesOut { get; set; }
+
+    /// <summary>True once <see cref="ReleaseBuffers"/> ran: the exchange is dropped, not pooled, when its connection closes.</summary>
+    public bool BuffersReleased { get; private set; }
+
+    /// <summary>
+    /// After a 101 the connection speaks another protocol for as long as it lives (a WebSocket may stay open for hours):
+    /// keep only the bytes already received, and give up the input, output and response buffers (~37 KB), so an
+    /// open upgraded connection costs about what an idle keep-alive one does.
+    /// </summary>
+    public void ReleaseBuffers()
+    {
+        _input = BufferedSpan.ToArray();
+        _inStart = 0;
+        _inEnd = _input.Length;
+        Output.Release();
+        Response.ReleaseBuffer();
+        BuffersReleased = true;
+    }
+
     /// <summary>False once the server is stopping or the connection must close after this response.</summary>
     public bool KeepAliveAllowed { get; set; }
 
@@ -376,6 +400,7 @@ internal sealed class HttpExchange
         Body.Begin(Request);
         _bodyWaitStartedAt = _bodyWaitTicks = _bodyBytesReceived = 0;
         Upgraded = false;
+        UpgradedBytesIn = UpgradedBytesOut = 0;
         KeepAliveAllowed = !Server.IsStopping;
     }
 

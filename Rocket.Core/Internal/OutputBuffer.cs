@@ -78,6 +78,13 @@ internal sealed class OutputBuffer : IBufferWriter<byte>
 
     public void Discard() => _count = 0;
 
+    /// <summary>Gives up the buffer (an upgraded connection sends no more HTTP); a later write grows a new one.</summary>
+    public void Release()
+    {
+        _count = 0;
+        _buffer = [];
+    }
+
     private void Ensure(int sizeHint)
     {
         if (sizeHint < 1)

@@ -3,11 +3,13 @@ using System.Diagnostics;
 namespace RocketOwin.Internal;
 
 /// <summary>The running engine behind one <see cref="Rocket"/>: queue, pool, monitor, listeners and the connection table.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The stopping token source has no timer and lives as long as the server; nothing to release.")]
 internal sealed class ServerCore
 {
     private readonly Stack<HttpExchange> _exchangePool = new();
     private readonly Lock _poolLock = new();
     private readonly int _maxPooledExchanges;
+    private readonly CancellationTokenSource _stopping = new();
     private int _inFlight;
 
     public ServerCore(Worker worker, string methodName, AppInfo appInfo, ServerLimits limits, int minThreads, int maxThreads, TimeSpan keepAliveTimeout)
@@ -59,6 +61,9 @@ internal sealed class ServerCore
     public IReadOnlyList<ListenInterface> Interfaces { get; set; } = [];
 
     public bool IsStopping { get; private set; }
+
+    /// <summary>Cancelled when Stop begins draining: long-lived requests (upgraded connections) wind down on it.</summary>
+    public CancellationToken Stopping => _stopping.Token;
 
     public bool RequestClientCertificate { get; init; }
 
@@ -158,6 +163,15 @@ internal sealed class ServerCore
     public void Drain()
     {
         IsStopping = true;
+        try
+        {
+            _stopping.Cancel();
+        }
+        catch (AggregateException e)
+        {
+            RocketLog.Errors.Error(e, "A callback registered on the server's stopping token failed.");
+        }
+
         Table.ForEach(0, static (c, _) => c.TryCloseIdle(beforeClose: null));
         var deadline = Stopwatch.GetTimestamp() + (long)(Limits.ShutdownTimeout.TotalSeconds * Stopwatch.Frequency);
         while (InFlight > 0 && Stopwatch.GetTimestamp() < deadline)
@@ -194,6 +208,11 @@ internal sealed class ServerCore
     private void ReturnExchange(HttpExchange exchange)
     {
         exchange.Detach();
+        if (exchange.BuffersReleased)
+        {
+            return; // it served an upgraded connection with its buffers given up: let it go
+        }
+
         lock (_poolLock)
         {
             if (_exchangePool.Count < _maxPooledExchanges)

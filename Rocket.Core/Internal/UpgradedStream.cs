@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
 namespace RocketOwin.Internal;
 
 /// <summary>
@@ -5,9 +9,19 @@ namespace RocketOwin.Internal;
 /// request head (already buffered first, then the socket), writes go straight out. Used for WebSocket and
 /// other Upgrade tunnels; the connection closes when the handler completes.
 /// </summary>
+/// <remarks>
+/// Small asynchronous reads (a WebSocket frame header is 2-14 bytes) would cost a receive system call each: on a plain
+/// socket they wait for data with a zero-byte receive (no buffer held while the connection is idle, as Kestrel's
+/// WaitForDataBeforeAllocatingBuffer), then take everything that arrived into a pooled read-ahead buffer, returned to
+/// the pool once consumed. TLS needs none of this: SslStream buffers whole records itself.
+/// </remarks>
 internal sealed class UpgradedStream : Stream
 {
+    private const int ReadAheadSize = 4096;
     private readonly HttpExchange _exchange;
+    private byte[]? _ahead;
+    private int _aheadStart;
+    private int _aheadEnd;
 
     public UpgradedStream(HttpExchange exchange) => _exchange = exchange;
 
@@ -30,7 +44,10 @@ internal sealed class UpgradedStream : Stream
     public override int Read(Span<byte> buffer)
     {
         var n = TakeBuffered(buffer);
-        return n > 0 ? n : _exchange.Connection.Receive(buffer);
+        n = n > 0 ? n : TakeReadAhead(buffer);
+        n = n > 0 ? n : _exchange.Connection.Receive(buffer);
+        _exchange.UpgradedBytesIn += n;
+        return n;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -39,18 +56,45 @@ internal sealed class UpgradedStream : Stream
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var n = TakeBuffered(buffer.Span);
-        return n > 0 ? ValueTask.FromResult(n) : _exchange.Connection.ReceiveAsync(buffer, cancellationToken);
+        n = n > 0 ? n : TakeReadAhead(buffer.Span);
+        if (n > 0)
+        {
+            _exchange.UpgradedBytesIn += n;
+            return ValueTask.FromResult(n);
+        }
+
+        if (buffer.Length < ReadAheadSize && _exchange.Connection.Tls is null)
+        {
+            return ReadAheadAsync(buffer, cancellationToken);
+        }
+
+        var pending = _exchange.Connection.ReceiveAsync(buffer, cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            _exchange.UpgradedBytesIn += pending.Result;
+            return pending;
+        }
+
+        return CountAsync(pending);
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    public override void Write(ReadOnlySpan<byte> buffer) => _exchange.Connection.Send(buffer);
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _exchange.Connection.Send(buffer);
+        _exchange.UpgradedBytesOut += buffer.Length;
+    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        => _exchange.Connection.SendAsync(buffer, cancellationToken);
+    {
+        // Counted when handed to the socket: a send that fails ends the connection anyway.
+        _exchange.UpgradedBytesOut += buffer.Length;
+        return _exchange.Connection.SendAsync(buffer, cancellationToken);
+    }
 
     public override void Flush()
     {
@@ -61,6 +105,89 @@ internal sealed class UpgradedStream : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _ahead is { } ahead)
+        {
+            _ahead = null;
+            ArrayPool<byte>.Shared.Return(ahead);
+        }
+
+        base.Dispose(disposing);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadAheadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var connection = _exchange.Connection;
+        while (true)
+        {
+            try
+            {
+                await connection.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new IOException($"receive failed: {e.SocketErrorCode}", e);
+            }
+
+            var ahead = ArrayPool<byte>.Shared.Rent(ReadAheadSize);
+            var n = connection.Socket.Receive(ahead, SocketFlags.None, out var error);
+            if (error != SocketError.Success || n == 0)
+            {
+                ArrayPool<byte>.Shared.Return(ahead);
+                if (error == SocketError.WouldBlock)
+                {
+                    continue; // readable turned out empty: wait again
+                }
+
+                return error == SocketError.Success ? 0 : throw new IOException($"receive failed: {error}", new SocketException((int)error));
+            }
+
+            // Counted as handed out: the rest is counted when a later read takes it.
+            var taken = Math.Min(n, buffer.Length);
+            _exchange.UpgradedBytesIn += taken;
+            ahead.AsSpan(0, taken).CopyTo(buffer.Span);
+            if (taken == n)
+            {
+                ArrayPool<byte>.Shared.Return(ahead);
+            }
+            else
+            {
+                (_ahead, _aheadStart, _aheadEnd) = (ahead, taken, n);
+            }
+
+            return taken;
+        }
+    }
+
+    /// <summary>Serves bytes left in the read-ahead buffer (already counted); the buffer goes back to the pool once empty.</summary>
+    private int TakeReadAhead(Span<byte> buffer)
+    {
+        if (_ahead is not { } ahead || buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        var n = Math.Min(_aheadEnd - _aheadStart, buffer.Length);
+        ahead.AsSpan(_aheadStart, n).CopyTo(buffer);
+        _aheadStart += n;
+        if (_aheadStart == _aheadEnd)
+        {
+            _ahead = null;
+            ArrayPool<byte>.Shared.Return(ahead);
+        }
+
+        return n;
+    }
+
+    private async ValueTask<int> CountAsync(ValueTask<int> pending)
+    {
+        var n = await pending.ConfigureAwait(false);
+        _exchange.UpgradedBytesIn += n;
+        return n;
+    }
 
     private int TakeBuffered(Span<byte> buffer)
     {

@@ -38,6 +38,7 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
     private uint _cached;
     private long _requestNumber;
     private OwinContext? _owinContext;
+    private OpaqueUpgradeOffer? _upgradeOffer;
     private int _sendingHeaders;
 
     public OwinEnvironment(OwinHostContext host)
@@ -48,6 +49,9 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
         _onSendingHeaders = OnSendingHeaders;
         _appDisposing = host.AppDisposing;
     }
+
+    /// <summary>opaque.Upgrade and websocket.Accept for this request when it asks to upgrade (HTTP/1.1, Connection: upgrade), else null.</summary>
+    public OpaqueUpgradeOffer? Upgrade { get; private set; }
 
     /// <summary>A Katana context over this environment, created once (it keeps no state of its own).</summary>
     public OwinContext OwinContext => _owinContext ??= new OwinContext(this);
@@ -144,6 +148,7 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
 
         _requestHeaders.Reset(context.Request.Headers);
         _responseHeaders.Reset(context.Response.Headers);
+        Upgrade = context.Request.IsUpgradeRequest ? (_upgradeOffer ??= new OpaqueUpgradeOffer(this, _host)).Offer(context) : null;
     }
 
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out object value)

@@ -19,6 +19,12 @@ internal sealed class OwinHostContext
     /// <summary>host.OnAppDisposing.</summary>
     public CancellationToken AppDisposing { get; }
 
+    /// <summary>websocket_keep_alive: the default interval of keep-alive pongs on an accepted WebSocket.</summary>
+    public TimeSpan WebSocketKeepAlive { get; init; } = OwinOptions.DefaultWebSocketKeepAlive;
+
+    /// <summary>websocket_max_message_size: bytes one WebSocket message may total (0: no limit).</summary>
+    public long WebSocketMaxMessageSize { get; init; } = OwinOptions.DefaultWebSocketMaxMessageSize;
+
     /// <summary>A test or a benchmark may build environments without a server.</summary>
     public static OwinHostContext CreateDefault()
         => new(new Dictionary<string, object>(StringComparer.Ordinal), TextWriter.Null, CancellationToken.None);

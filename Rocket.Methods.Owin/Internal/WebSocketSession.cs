@@ -1,0 +1,264 @@
+using System.Net.WebSockets;
+using System.Text;
+using NLog;
+
+namespace RocketOwin.Methods.Owin.Internal;
+
+using WebSocketCloseAsync = Func<int, string, CancellationToken, Task>;
+using WebSocketReceiveAsync = Func<ArraySegment<byte>, CancellationToken, Task<Tuple<int, bool, int>>>;
+using WebSocketSendAsync = Func<ArraySegment<byte>, int, bool, CancellationToken, Task>;
+
+/// <summary>
+/// One accepted WebSocket: the BCL's framing (<see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>)
+/// behind the OWIN WebSocket Extension v0.4's delegates, as Katana's OwinWebSocketWrapper put them, plus the server's
+/// rules: the maximum message size (close 1009), close 1001 when the server stops, websocket.CallCancelled when the
+/// client vanishes or the server gives up waiting, and a clean close after the application's WebSocketFunc returns.
+/// </summary>
+/// <remarks>
+/// Nothing here holds a thread while the socket waits: receives are asynchronous socket reads all the way down. The
+/// BCL answers pings with pongs, closes with 1002 on protocol errors (unmasked client frames, control frames over
+/// 125 bytes, reserved bits) and with 1007 on invalid UTF-8 in text messages.
+/// </remarks>
+internal sealed class WebSocketSession
+{
+    private static readonly Logger Log = LogManager.GetLogger("Rocket.Owin.WebSockets");
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
+    private readonly RequestContext _context;
+    private readonly WebSocket _socket;
+    private readonly long _maxMessageSize;
+    private readonly CancellationTokenSource _cancelled;
+    private readonly Dictionary<string, object> _environment;
+    private long _messageBytes;
+
+    private WebSocketSession(RequestContext context, WebSocket socket, long maxMessageSize)
+    {
+        _context = context;
+        _socket = socket;
+        _maxMessageSize = maxMessageSize;
+        _cancelled = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        _environment = new Dictionary<string, object>(12, StringComparer.Ordinal)
+        {
+            [WebSocketKeys.SendAsync] = new WebSocketSendAsync(SendAsync),
+            [WebSocketKeys.ReceiveAsync] = new WebSocketReceiveAsync(ReceiveAsync),
+            [WebSocketKeys.CloseAsync] = new WebSocketCloseAsync(CloseAsync),
+            [WebSocketKeys.CallCancelled] = _cancelled.Token,
+            [WebSocketKeys.Version] = WebSocketKeys.ExtensionVersion,
+            [WebSocketKeys.WebSocketContext] = new WebSocketContextAdapter(context, socket),
+            [WebSocketKeys.WebSocket] = socket,
+        };
+    }
+
+    /// <summary>Frames <paramref name="stream"/> as the server end of a WebSocket and runs <paramref name="app"/> over it to the end.</summary>
+    public static async Task RunAsync(RequestContext context, Stream stream, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options)
+    {
+        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+        {
+            IsServer = true,
+            SubProtocol = options.SubProtocol,
+            KeepAliveInterval = options.KeepAliveInterval,
+        });
+        var session = new WebSocketSession(context, socket, options.MaxMessageSize);
+        var stopping = context.ServerStopping.UnsafeRegister(static s => ((WebSocketSession)s!).GoAway(), session);
+        try
+        {
+            Task task;
+            using (AppSynchronizationContext.Enter())
+            {
+                task = app(session._environment);
+            }
+
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (session.ClientEnded(e))
+        {
+            // The client vanished, broke the protocol, or the server stopped waiting: that ends the socket, it is not an application failure.
+            Log.Debug("WebSocket {0} {1} from {2} ended: {3}", context.Request.Method, context.Request.Target, context.Connection.RemoteEndPoint, e.Message);
+            session.Cancel();
+        }
+        finally
+        {
+            await stopping.DisposeAsync().ConfigureAwait(false);
+            await session.CleanupAsync().ConfigureAwait(false);
+            session._cancelled.Dispose();
+            socket.Dispose();
+        }
+    }
+
+    private bool ClientEnded(Exception e)
+        => _socket.State == WebSocketState.Aborted
+           || _cancelled.IsCancellationRequested
+           || e is IOException or OperationCanceledException or ObjectDisposedException
+           || (e is WebSocketException ws && ws.WebSocketErrorCode is WebSocketError.ConnectionClosedPrematurely or WebSocketError.InvalidState or WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType);
+
+    private Task SendAsync(ArraySegment<byte> buffer, int messageType, bool endOfMessage, CancellationToken cancel)
+    {
+        switch (messageType)
+        {
+            case WebSocketKeys.TextMessage:
+            case WebSocketKeys.BinaryMessage:
+                var type = messageType == WebSocketKeys.TextMessage ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                var pending = _socket.SendAsync(buffer.AsMemory(), type, endOfMessage, cancel);
+                return pending.IsCompletedSuccessfully ? Task.CompletedTask : Observe(pending.AsTask());
+            case WebSocketKeys.CloseMessage:
+                // As Katana's wrapper: a close message is a close (status in the first two bytes, then the reason).
+                if (buffer.Count == 0)
+                {
+                    return CloseAsync((int)WebSocketCloseStatus.NormalClosure, string.Empty, cancel);
+                }
+
+                if (buffer.Count < 2)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(buffer), buffer.Count, "A close message carries a two-byte status code first (RFC 6455 §5.5.1).");
+                }
+
+                var span = buffer.AsSpan();
+                return CloseAsync((span[0] << 8) | span[1], Encoding.UTF8.GetString(span[2..]), cancel);
+            case WebSocketKeys.PingMessage:
+            case WebSocketKeys.PongMessage:
+                // The BCL answers pings and sends keep-alive pongs itself and lets no one else send control frames; Katana dropped them too.
+                return Task.CompletedTask;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(messageType), messageType, "websocket.SendAsync takes 0x1 (text), 0x2 (binary) or 0x8 (close).");
+        }
+    }
+
+    private async Task<Tuple<int, bool, int>> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancel)
+    {
+        ValueWebSocketReceiveResult result;
+        try
+        {
+            result = await _socket.ReceiveAsync(buffer.AsMemory(), cancel).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException)
+        {
+            // The client vanished mid-message or broke the protocol (the BCL has sent 1002/1007 then): the call is over.
+            Cancel();
+            throw;
+        }
+
+        if (result.MessageType == WebSocketMessageType.Close)
+        {
+            _environment[WebSocketKeys.ClientCloseStatus] = (int)(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure);
+            _environment[WebSocketKeys.ClientCloseDescription] = _socket.CloseStatusDescription ?? string.Empty;
+            return Tuple.Create(WebSocketKeys.CloseMessage, true, result.Count);
+        }
+
+        _messageBytes += result.Count;
+        if (_maxMessageSize > 0 && _messageBytes > _maxMessageSize)
+        {
+            await TooBigAsync().ConfigureAwait(false);
+        }
+
+        if (result.EndOfMessage)
+        {
+            _messageBytes = 0;
+        }
+
+        return Tuple.Create(result.MessageType == WebSocketMessageType.Text ? WebSocketKeys.TextMessage : WebSocketKeys.BinaryMessage, result.EndOfMessage, result.Count);
+    }
+
+    /// <summary>RFC 6455 §7.4.1: 1009 for a message too big to process; the receive then fails, as for any protocol error.</summary>
+    private async Task TooBigAsync()
+    {
+        var description = $"message over {_maxMessageSize} bytes";
+        Log.Debug("WebSocket {0} from {1}: {2}; closing with 1009.", _context.Request.Target, _context.Connection.RemoteEndPoint, description);
+        try
+        {
+            using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, description, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException)
+        {
+        }
+
+        Cancel();
+        throw new WebSocketException(WebSocketError.Faulted, $"The client sent a {description} (websocket_max_message_size); the socket was closed with 1009.");
+    }
+
+    private Task CloseAsync(int status, string description, CancellationToken cancel)
+    {
+        // Closing twice (the app answers the client's close after the server's 1001 went out) is not an error.
+        var state = _socket.State;
+        return state is WebSocketState.Open or WebSocketState.CloseReceived
+            ? Observe(_socket.CloseOutputAsync((WebSocketCloseStatus)status, description, cancel))
+            : Task.CompletedTask;
+    }
+
+    /// <summary>Sends failing because the client left cancel the call, as receives do.</summary>
+    private async Task Observe(Task send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException)
+        {
+            Cancel();
+            throw;
+        }
+    }
+
+    /// <summary>Server stopping: close 1001 "going away" (RFC 6455 §7.4.1); the application sees the client's close as usual.</summary>
+    private void GoAway()
+    {
+        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            _ = GoAwayAsync();
+        }
+    }
+
+    private async Task GoAwayAsync()
+    {
+        try
+        {
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "server stopping", _cancelled.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Already closing or gone: the drain's deadline ends the rest.
+        }
+    }
+
+    /// <summary>After the WebSocketFunc: finish the close handshake if it is half done, or start it (bounded), else abort.</summary>
+    private async Task CleanupAsync()
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_context.RequestAborted);
+            timeout.CancelAfter(CloseHandshakeTimeout);
+            switch (_socket.State)
+            {
+                case WebSocketState.CloseReceived:
+                    // Echo the client's status (RFC 6455 §5.5.1).
+                    await _socket.CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, _socket.CloseStatusDescription, timeout.Token).ConfigureAwait(false);
+                    break;
+                case WebSocketState.Open:
+                case WebSocketState.CloseSent:
+                    // Returned without closing, or closed without waiting for the answer: wait briefly for the client's close.
+                    await _socket.CloseAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, string.Empty, timeout.Token).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            _socket.Abort();
+        }
+
+        Cancel();
+    }
+
+    private void Cancel()
+    {
+        try
+        {
+            _cancelled.Cancel();
+        }
+        catch (AggregateException e)
+        {
+            Log.Error(e, "A websocket.CallCancelled callback failed.");
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+}
