@@ -28,6 +28,7 @@ internal sealed class Listener
     private static readonly byte[] PlainHttpOnTlsPort =
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 48\r\nConnection: close\r\n\r\nThis port speaks HTTPS; plain HTTP was refused.\n"u8.ToArray();
 
+    private const int MaxPendingAccepted = 4096;
     private readonly ListenInterface _interface;
     private Socket? _socket;
     private X509Certificate2? _certificate;
@@ -36,6 +37,7 @@ internal sealed class Listener
     private long _acceptFailures;
     private long _refusedLoggedAt;
     private long _refused;
+    private volatile bool _stopping;
 
     public Listener(ServerCore server, ListenInterface listenInterface)
     {
@@ -103,6 +105,8 @@ internal sealed class Listener
 
     public void Stop()
     {
+        _stopping = true;
+        AcceptPending();
         try
         {
             _socket?.Dispose();
@@ -112,6 +116,51 @@ internal sealed class Listener
         }
 
         _thread?.Join(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>
+    /// Closing a listening socket resets the connections the kernel has completed but nobody accepted, and their
+    /// clients may already have sent a request. So take them first (without waiting for more): they are served, and
+    /// answered with Connection: close since the server is stopping.
+    /// </summary>
+    private void AcceptPending()
+    {
+        var socket = _socket;
+        if (socket is null)
+        {
+            return;
+        }
+
+        var taken = 0;
+        for (; taken < MaxPendingAccepted; taken++)
+        {
+            Socket client;
+            try
+            {
+                socket.Blocking = false;
+                client = socket.Accept();
+                client.Blocking = true;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                break; // WouldBlock: nothing is waiting
+            }
+
+            try
+            {
+                Admit(client);
+            }
+            catch (Exception e)
+            {
+                Log.Debug(e, "Could not admit a connection on {0}.", this);
+                client.Dispose();
+            }
+        }
+
+        if (taken > 0)
+        {
+            RocketLog.Main.Info("Stopping: served {0} connection(s) still waiting in the listen queue of {1}.", taken, this);
+        }
     }
 
     private static X509Certificate2 LoadCertificate(ListenInterface i)
@@ -154,7 +203,7 @@ internal sealed class Listener
             {
                 return;
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
+            catch (SocketException e) when (_stopping || e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
             {
                 return;
             }
@@ -230,12 +279,6 @@ internal sealed class Listener
 
     private void Admit(Socket client)
     {
-        if (Server.IsStopping)
-        {
-            client.Dispose();
-            return;
-        }
-
         if (Server.Table.Count >= Server.MaxConnections)
         {
             Refuse(client);
