@@ -19,7 +19,8 @@ internal static class ServerRunner
         IReadOnlyList<ListenInterface> interfaces;
         try
         {
-            interfaces = settings.ToInterfaces();
+            // Sockets passed by systemd (LISTEN_FDS) come first; they stay open across restarts and upgrades.
+            interfaces = SocketActivation.Merge(SocketActivation.Take(), settings.ToInterfaces(), settings.Bind is { Count: > 0 });
         }
         catch (FormatException e)
         {

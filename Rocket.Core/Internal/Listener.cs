@@ -69,6 +69,15 @@ internal sealed class Listener
             _certificate = LoadCertificate(_interface);
         }
 
+        if (_interface.ListeningSocket is { } inherited)
+        {
+            // Already bound and listening (socket activation): it may come non-blocking; the accept thread blocks.
+            inherited.Blocking = true;
+            _socket = inherited;
+            BoundEndPoint = (IPEndPoint)inherited.LocalEndPoint!;
+            return;
+        }
+
         var socket = new Socket(_interface.IPAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -107,6 +116,49 @@ internal sealed class Listener
     {
         _stopping = true;
         AcceptPending();
+
+        // Wake the accept thread with a connection of our own rather than by disposing the socket under it: the
+        // runtime would shut the socket down to unblock it, and an inherited socket must stay listening for the
+        // process that passed it (the next Rocket takes the connections queued meanwhile).
+        using (var wake = WakeAcceptThread())
+        {
+            if (wake is null || _thread?.Join(TimeSpan.FromSeconds(5)) == false)
+            {
+                DisposeSocket();
+            }
+
+            AcceptPending();
+        }
+
+        DisposeSocket();
+        _thread?.Join(TimeSpan.FromSeconds(5));
+    }
+
+    private Socket? WakeAcceptThread()
+    {
+        if (_thread is null || BoundEndPoint is null)
+        {
+            return null;
+        }
+
+        var target = BoundEndPoint.Address.Equals(IPAddress.Any) ? IPAddress.Loopback
+            : BoundEndPoint.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback
+            : BoundEndPoint.Address;
+        var wake = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            wake.Connect(new IPEndPoint(target, BoundEndPoint.Port));
+            return wake;
+        }
+        catch (SocketException)
+        {
+            wake.Dispose();
+            return null;
+        }
+    }
+
+    private void DisposeSocket()
+    {
         try
         {
             _socket?.Dispose();
@@ -114,8 +166,6 @@ internal sealed class Listener
         catch (SocketException)
         {
         }
-
-        _thread?.Join(TimeSpan.FromSeconds(5));
     }
 
     /// <summary>
@@ -231,6 +281,11 @@ internal sealed class Listener
             {
                 Log.Debug(e, "Could not admit a connection on {0}.", this);
                 client.Dispose();
+            }
+
+            if (_stopping)
+            {
+                return; // Stop accepts what is still queued itself
             }
         }
     }
