@@ -106,8 +106,10 @@ public class DrainTests
         // close does (our FIN first, then the request read off and discarded): the client sees end of stream, no reset.
         for (var round = 0; round < 10; round++)
         {
-            var server = new TestServer(Apps.Hello(), limits: new ServerLimits { ShutdownIdleGrace = TimeSpan.Zero });
-            using var client = server.Connect();
+            // ShutdownTimeout well past the client's 45 s read timeout: a connection left open until the timeout fails the
+            // read; a merely slow Stop on a loaded machine does not (one run here once needed more than 10 s).
+            var server = new TestServer(Apps.Hello(), limits: new ServerLimits { ShutdownIdleGrace = TimeSpan.Zero, ShutdownTimeout = TimeSpan.FromSeconds(90) });
+            using var client = new RawClient(server.EndPoint, timeoutMs: 45_000);
             client.Send(Get);
             client.ReadResponse();
 
