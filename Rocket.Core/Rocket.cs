@@ -113,7 +113,7 @@ public sealed class Rocket : IDisposable
     /// <summary>The addresses actually listened on, in interface order (ports chosen by the OS filled in). Empty before Start.</summary>
     public IReadOnlyList<IPEndPoint> BoundEndPoints => _core?.Listeners.Select(l => l.BoundEndPoint!).ToList() ?? [];
 
-    /// <summary>True between a successful Start and Stop.</summary>
+    /// <summary>True between a successful Start and Stop (false from the moment Stop has closed the listeners and answers say Connection: close).</summary>
     public bool IsRunning => Volatile.Read(ref _state) == 1;
 
     /// <summary>The most worker threads the pool may have (0: no limit): maxThreads as given, or the default derived from the machine.</summary>
@@ -260,7 +260,6 @@ public sealed class Rocket : IDisposable
                 return;
             }
 
-            _state = 2;
             var core = _core!;
             foreach (var s in _signals)
             {
@@ -277,6 +276,8 @@ public sealed class Rocket : IDisposable
 
             core.BeginStopping();
 
+            // Not running from here: nothing is accepted and every answer from now on says Connection: close.
+            _state = 2;
             core.Drain();
             core.Pool.Stop(TimeSpan.FromSeconds(5));
             core.Monitor.Dispose();
