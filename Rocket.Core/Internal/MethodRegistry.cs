@@ -61,12 +61,13 @@ internal static class MethodRegistry
     }
 
     /// <summary>
-    /// The plugin file that serves <paramref name="name"/>, or null when a method registered in code or loaded in the
-    /// process serves it (a reload then makes a new instance of the same code; only plugins are read from disk again).
+    /// The plugin file that serves <paramref name="name"/>, or null when a method registered in code, loaded in the
+    /// process or found among the application's dependencies serves it (a reload then makes a new instance of the same code; only plugins are read from disk again).
     /// </summary>
     public static string? PluginFileFor(string name, string? pluginsDirectory)
     {
-        if (Registered.ContainsKey(name) || Declared().Any(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase)) || pluginsDirectory is null)
+        if (Registered.ContainsKey(name) || Declared().Any(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+            || DependencyMethods.All.Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) || pluginsDirectory is null)
         {
             return null;
         }
