@@ -27,6 +27,7 @@ internal static class Program
             SoakCommand.Create(),
             WebSocketCommand.Create(),
             WebSocketLoadCommand.Create(),
+            RollingRestartCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.CommandResult.Command.Name is "serve-rocket" or "micro" or "serve-static" or "websocket-load")

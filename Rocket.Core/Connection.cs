@@ -167,6 +167,69 @@ public sealed class Connection
         return true;
     }
 
+    /// <summary>
+    /// Stop's close of an idle connection (<see cref="ConnectionDrainer"/>): only when still idle with nothing received,
+    /// then a lingering close (RFC 9112 §9.6): our FIN first, the client's unread bytes drained until its own FIN or
+    /// <paramref name="linger"/>, so a request crossing the FIN is never answered by a reset. Null when a worker has the
+    /// connection or bytes are waiting (it is then served, with Connection: close); else completes when closed, true
+    /// when a request did cross the close.
+    /// </summary>
+    internal Task<bool>? TryCloseIdleLingering(TimeSpan linger)
+    {
+        if (Exchange is { BufferedInput: > 0 } || SafeAvailable() != 0
+            || Interlocked.CompareExchange(ref _state, ConnectionState.Closed, ConnectionState.Idle) != ConnectionState.Idle)
+        {
+            return null;
+        }
+
+        return LingerThenCloseAsync(linger);
+    }
+
+    private int SafeAvailable()
+    {
+        try
+        {
+            return Socket.Available;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return -1;
+        }
+    }
+
+    private async Task<bool> LingerThenCloseAsync(TimeSpan linger)
+    {
+        var crossed = false;
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Send);
+            using var timeout = new CancellationTokenSource(linger);
+            var scratch = new byte[1024];
+            while (true)
+            {
+                var n = await Socket.ReceiveAsync(scratch, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                crossed = true;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client reset, or kept its side open past the linger time: closing is all that is left.
+        }
+        finally
+        {
+            Tls?.Dispose();
+            Socket.Dispose();
+            Listener.Server.OnConnectionClosed(this);
+        }
+
+        return crossed;
+    }
+
     private async Task SendOverTlsThenCloseAsync(SslStream tls, byte[] data)
     {
         try

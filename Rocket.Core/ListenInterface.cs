@@ -10,6 +10,10 @@ namespace RocketOwin;
 /// <remarks>Immutable; safe to share between servers.</remarks>
 public sealed record ListenInterface
 {
+    // getsockopt(SOL_SOCKET, SO_ACCEPTCONN) on Linux: is the socket listening (socket(7)).
+    private const int SolSocket = 1;
+    private const int SoAcceptConn = 30;
+
     /// <summary>Creates a plain HTTP interface.</summary>
     /// <param name="address">An IPv4 or IPv6 literal, <c>0.0.0.0</c> or <c>::</c> for every address, or <c>localhost</c>.</param>
     /// <param name="port">0 to 65535; 0 lets the operating system choose (read it back from <see cref="Rocket.BoundEndPoints"/>).</param>
@@ -70,6 +74,43 @@ public sealed record ListenInterface
 
     /// <summary>PEM certificate file for HTTPS, or null.</summary>
     public string? CertificateFile { get; }
+
+    /// <summary>
+    /// A socket that is already listening (inherited through systemd's socket activation, <c>LISTEN_FDS</c>), used
+    /// instead of binding; null when Rocket binds the address itself.
+    /// </summary>
+    /// <remarks>Stop closes Rocket's handle without shutting the socket down, so the process that passed it keeps it listening.</remarks>
+    public System.Net.Sockets.Socket? ListeningSocket { get; private init; }
+
+    /// <summary>An interface on a socket that is already listening (see <see cref="ListeningSocket"/>); HTTPS with both files.</summary>
+    /// <exception cref="ArgumentException">The socket is not a listening TCP socket.</exception>
+    public static ListenInterface FromListeningSocket(System.Net.Sockets.Socket socket, string? keyFile = null, string? certificateFile = null)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        string? problem;
+        try
+        {
+            Span<byte> value = stackalloc byte[sizeof(int)];
+            var acceptsConnections = !OperatingSystem.IsLinux()
+                || (socket.GetRawSocketOption(SolSocket, SoAcceptConn, value) == sizeof(int) && BitConverter.ToInt32(value) != 0);
+            acceptsConnections &= socket.LocalEndPoint is IPEndPoint;
+            problem = acceptsConnections && socket.ProtocolType == System.Net.Sockets.ProtocolType.Tcp ? null
+                : $"type {socket.SocketType}, protocol {socket.ProtocolType}, local end point {socket.LocalEndPoint?.ToString() ?? "none"}";
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            problem = e.Message;
+        }
+
+        if (problem is not null)
+        {
+            throw new ArgumentException($"interfaces: the inherited socket {socket.Handle} is not a listening TCP socket ({problem}).", nameof(socket));
+        }
+
+        var local = (IPEndPoint)socket.LocalEndPoint!;
+        var address = local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address;
+        return new ListenInterface(address.ToString(), local.Port, keyFile, certificateFile) { ListeningSocket = socket };
+    }
 
     /// <summary>True when this interface serves HTTPS.</summary>
     public bool IsSecure => KeyFile is not null;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Reflection;
 using System.Runtime.InteropServices;
 using RocketOwin.Internal;
 
@@ -14,6 +15,9 @@ namespace RocketOwin;
 /// </remarks>
 public sealed class Rocket : IDisposable
 {
+    /// <summary>SIGUSR1's number on Linux: PosixSignal names no value for it, and PosixSignalRegistration takes raw numbers.</summary>
+    internal const PosixSignal SigUsr1 = (PosixSignal)10;
+
     private readonly List<ListenInterface> _interfaces;
     private readonly int _minThreads;
     private readonly int? _maxThreads;
@@ -24,7 +28,8 @@ public sealed class Rocket : IDisposable
     private readonly Lock _lifecycle = new();
     private readonly List<PosixSignalRegistration> _signals = [];
     private ServerCore? _core;
-    private Worker? _worker;
+    private Reloader? _reloader;
+    private readonly Lock _reloading = new();
     private int _state;
 
     /// <summary>Creates a server on one interface. See the list overload for the parameters.</summary>
@@ -43,7 +48,7 @@ public sealed class Rocket : IDisposable
     /// pids limit) when there is one, never below <paramref name="minThreads"/>.</param>
     /// <param name="queueSize">The listen backlog; null for the operating system's maximum.</param>
     /// <param name="timeout">Seconds an idle keep-alive connection may wait for its next request. Default 600 (Rocket's).</param>
-    /// <param name="handleSignals">Stop on SIGTERM, SIGHUP and Ctrl-C. Default true.</param>
+    /// <param name="handleSignals">Stop on SIGTERM, SIGHUP and Ctrl-C, and <see cref="Reload"/> on SIGUSR1 (Linux). Default true.</param>
     /// <param name="limits">Size limits and timeouts; null for the defaults.</param>
     /// <exception cref="ArgumentException">A parameter is out of range; the message names it and its value.</exception>
     public Rocket(IEnumerable<ListenInterface> interfaces, string method, AppInfo? appInfo = null, int minThreads = 10, int? maxThreads = null, int? queueSize = null, int timeout = 600, bool handleSignals = true, ServerLimits? limits = null)
@@ -90,11 +95,14 @@ public sealed class Rocket : IDisposable
         _handleSignals = handleSignals;
     }
 
-    /// <summary>The method name this server serves.</summary>
-    public string Method { get; }
+    /// <summary>The method name this server serves (the one given to the last successful <see cref="Reload"/>, if any).</summary>
+    public string Method { get; private set; }
 
-    /// <summary>The method's settings.</summary>
-    public AppInfo AppInfo { get; }
+    /// <summary>The method's settings (those given to the last successful <see cref="Reload"/>, if any).</summary>
+    public AppInfo AppInfo { get; private set; }
+
+    /// <summary>1 for the worker created at Start; one more for each successful <see cref="Reload"/>.</summary>
+    public int Generation => _reloader?.Current.Number ?? 0;
 
     /// <summary>Limits and timeouts (change before Start).</summary>
     public ServerLimits Limits { get; }
@@ -105,7 +113,7 @@ public sealed class Rocket : IDisposable
     /// <summary>The addresses actually listened on, in interface order (ports chosen by the OS filled in). Empty before Start.</summary>
     public IReadOnlyList<IPEndPoint> BoundEndPoints => _core?.Listeners.Select(l => l.BoundEndPoint!).ToList() ?? [];
 
-    /// <summary>True between a successful Start and Stop.</summary>
+    /// <summary>True between a successful Start and Stop (false from the moment Stop has closed the listeners and answers say Connection: close).</summary>
     public bool IsRunning => Volatile.Read(ref _state) == 1;
 
     /// <summary>The most worker threads the pool may have (0: no limit): maxThreads as given, or the default derived from the machine.</summary>
@@ -205,7 +213,7 @@ public sealed class Rocket : IDisposable
                 throw;
             }
 
-            _worker = worker;
+            _reloader = new Reloader(core, PluginsDirectory, new WorkerGeneration(1, Method, worker, context: null));
             _core = core;
             core.Pool.Start();
             foreach (var l in core.Listeners)
@@ -218,6 +226,11 @@ public sealed class Rocket : IDisposable
                 foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
                 {
                     _signals.Add(PosixSignalRegistration.Create(signal, OnSignal));
+                }
+
+                if (OperatingSystem.IsLinux())
+                {
+                    _signals.Add(PosixSignalRegistration.Create(SigUsr1, OnReloadSignal));
                 }
             }
 
@@ -232,8 +245,11 @@ public sealed class Rocket : IDisposable
     }
 
     /// <summary>
-    /// Stops: no new connections, idle ones closed, requests in flight allowed to finish within
-    /// <see cref="ServerLimits.ShutdownTimeout"/>, then every connection and thread ended. Safe to call twice.
+    /// Stops without losing a request: the listening sockets close first (connections already waiting in their queues
+    /// are still served); requests in flight, and those already received behind them, are answered, the last on each
+    /// connection with <c>Connection: close</c>; an idle connection that receives a request within
+    /// <see cref="ServerLimits.ShutdownIdleGrace"/> is answered the same way, one that does not is closed cleanly (never
+    /// reset). Whatever is left at <see cref="ServerLimits.ShutdownTimeout"/> is aborted; then the threads end. Safe to call twice.
     /// </summary>
     public void Stop()
     {
@@ -244,7 +260,6 @@ public sealed class Rocket : IDisposable
                 return;
             }
 
-            _state = 2;
             var core = _core!;
             foreach (var s in _signals)
             {
@@ -253,22 +268,20 @@ public sealed class Rocket : IDisposable
 
             _signals.Clear();
             RocketLog.Main.Info("Stopping: closing listeners, letting {0} request(s) in flight finish.", core.InFlight);
+            // Listeners first: while they close, connections are still reused, so few new ones race the close.
             foreach (var l in core.Listeners)
             {
                 l.Stop();
             }
 
+            core.BeginStopping();
+
+            // Not running from here: nothing is accepted and every answer from now on says Connection: close.
+            _state = 2;
             core.Drain();
             core.Pool.Stop(TimeSpan.FromSeconds(5));
             core.Monitor.Dispose();
-            try
-            {
-                _worker!.RunShutdown();
-            }
-            catch (Exception e)
-            {
-                RocketLog.Errors.Error(e, "The {0} worker failed while shutting down.", Method);
-            }
+            _reloader!.ShutdownAll(Limits.ShutdownTimeout);
 
             RocketLog.Main.Info("Stopped.");
         }
@@ -281,6 +294,69 @@ public sealed class Rocket : IDisposable
     {
         Stop();
         _stopped.Set();
+    }
+
+    /// <summary>
+    /// Live reload (Apache's graceful restart, SIGUSR1): creates a new worker for <paramref name="method"/> with
+    /// <paramref name="appInfo"/> (both default to the current ones) and switches new requests to it. A plugin is read
+    /// from disk again into a new collectible load context, and the owin method loads its <c>app</c> DLL into that
+    /// context, so a new build is served. Requests in flight finish on the old worker; it is then shut down and its
+    /// context unloaded. The listening sockets and open connections are kept.
+    /// </summary>
+    /// <remarks>
+    /// Safe to call from any thread while running; reloads run one at a time. A reload that fails changes nothing:
+    /// the old worker keeps serving, the failure is logged and thrown. A new plugin or app build must be a new file
+    /// (another folder, or renamed over the old one): overwriting a loaded DLL in place can crash the old code still running.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Not running, or the method cannot be found, loaded or created; the message says why.</exception>
+    /// <exception cref="ArgumentException">The new worker refused its appInfo (its Initialize threw); the message names the key.</exception>
+    public void Reload(string? method = null, AppInfo? appInfo = null)
+    {
+        lock (_reloading)
+        {
+            var reloader = _reloader;
+            if (!IsRunning || reloader is null)
+            {
+                throw new InvalidOperationException("Reload needs a running server (after Start, before Stop).");
+            }
+
+            method ??= Method;
+            appInfo ??= AppInfo;
+            var from = reloader.Current;
+            try
+            {
+                var next = reloader.Reload(method, appInfo);
+                Method = method;
+                AppInfo = appInfo;
+                RocketLog.Main.Info("Reloaded: {0} serves new requests; {1} finishes its requests in flight, then retires.", next, from);
+            }
+            catch (Exception e)
+            {
+                RocketLog.Errors.Error("Reload failed; {0} keeps serving: {1}", from, Unwrap(e).Message);
+                throw;
+            }
+        }
+    }
+
+    private static Exception Unwrap(Exception e) => e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+
+    private void OnReloadSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        RocketLog.Main.Info("Received SIGUSR1; reloading.");
+        ThreadPool.UnsafeQueueUserWorkItem(
+            _ =>
+            {
+                try
+                {
+                    Reload();
+                }
+                catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or TargetInvocationException)
+                {
+                    // Logged by Reload; the old worker keeps serving.
+                }
+            },
+            null);
     }
 
     private void OnSignal(PosixSignalContext context)

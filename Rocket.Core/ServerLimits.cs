@@ -18,6 +18,7 @@ public sealed class ServerLimits
     private TimeSpan _ioTimeout = TimeSpan.FromSeconds(60);
     private TimeSpan _tlsHandshakeTimeout = TimeSpan.FromSeconds(10);
     private TimeSpan _shutdownTimeout = TimeSpan.FromSeconds(30);
+    private TimeSpan _shutdownIdleGrace = TimeSpan.FromSeconds(1);
     private TimeSpan _threadIdleTimeout = TimeSpan.FromSeconds(10);
     private long? _maxConcurrentConnections;
     private double? _minRequestBodyDataRate = 240;
@@ -108,6 +109,20 @@ public sealed class ServerLimits
     {
         get => _shutdownTimeout;
         set => _shutdownTimeout = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(ShutdownTimeout), value, $"ShutdownTimeout must not be negative (got {value}).");
+    }
+
+    /// <summary>
+    /// During <see cref="Rocket.Stop"/>, how long a keep-alive connection must have had no request before it is closed
+    /// (a request arriving meanwhile is answered, with <c>Connection: close</c>). Default 1 s: a balancer that is
+    /// about to reuse a pooled connection has done so by then, so no request is lost to the close.
+    /// Never longer than <see cref="ShutdownTimeout"/> in effect.
+    /// </summary>
+    public TimeSpan ShutdownIdleGrace
+    {
+        get => _shutdownIdleGrace;
+        set => _shutdownIdleGrace = value >= TimeSpan.Zero && value <= TimeSpan.FromDays(1)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(ShutdownIdleGrace), value, $"ShutdownIdleGrace must be from 0 to 1 day (got {value}).");
     }
 
     /// <summary>How long a worker thread above minThreads may sit idle before it exits (the pool shrinking back). Default 10 s.</summary>

@@ -23,9 +23,12 @@ namespace RocketOwin;
 public abstract class Worker
 {
     private ServerCore? _server;
+    private AppInfo? _appInfo;
+    private string? _methodName;
+    private int _inFlight;
 
     /// <summary>The server's <c>appInfo</c>. Available from <see cref="Initialize"/> on.</summary>
-    protected AppInfo AppInfo => _server?.AppInfo ?? throw new InvalidOperationException("The worker is not attached to a server yet.");
+    protected AppInfo AppInfo => _appInfo ?? _server?.AppInfo ?? throw new InvalidOperationException("The worker is not attached to a server yet.");
 
     /// <summary>The server's limits. Available from <see cref="Initialize"/> on.</summary>
     protected ServerLimits Limits => _server?.Limits ?? throw new InvalidOperationException("The worker is not attached to a server yet.");
@@ -38,7 +41,7 @@ public abstract class Worker
     protected IReadOnlyList<ListenInterface> Interfaces => _server?.Interfaces ?? throw new InvalidOperationException("The worker is not attached to a server yet.");
 
     /// <summary>The name the method was started by (e.g. <c>static</c>).</summary>
-    protected string MethodName => _server?.MethodName ?? string.Empty;
+    protected string MethodName => _methodName ?? _server?.MethodName ?? string.Empty;
 
     /// <summary>
     /// Called once when the server starts, after its sockets are bound and before it accepts a connection: read
@@ -65,7 +68,16 @@ public abstract class Worker
 
     internal void RunShutdown() => Shutdown();
 
-    internal void Attach(ServerCore server) => _server = server;
+    /// <summary>Requests this worker has started and not finished (a reloaded-away worker is shut down at 0).</summary>
+    internal int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Attaches to the server; a reload gives the new worker its own appInfo and method name.</summary>
+    internal void Attach(ServerCore server, AppInfo? appInfo = null, string? methodName = null)
+    {
+        _server = server;
+        _appInfo = appInfo;
+        _methodName = methodName;
+    }
 
     /// <summary>Runs one request whose head has been parsed; the only place handler failures become responses.</summary>
     internal TurnResult ServeRequest(HttpExchange exchange)
@@ -73,6 +85,8 @@ public abstract class Worker
         exchange.BeginRequest();
         var server = exchange.Server;
         server.RequestStarted();
+        Interlocked.Increment(ref _inFlight);
+        exchange.ServedBy = this;
         ValueTask pending;
         try
         {
@@ -314,6 +328,12 @@ public abstract class Worker
         finally
         {
             server.RequestFinished();
+            if (exchange.ServedBy is { } worker)
+            {
+                // Cleared so a pooled exchange never keeps a reloaded-away worker (and its load context) alive.
+                exchange.ServedBy = null;
+                Interlocked.Decrement(ref worker._inFlight);
+            }
         }
     }
 

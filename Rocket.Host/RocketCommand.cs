@@ -112,7 +112,7 @@ internal static class RocketCommand
                 throw new HostException("no method given: use --method NAME (rocket --list-methods shows the methods found).");
             }
 
-            return ServerRunner.Run(settings, plugins, output);
+            return ServerRunner.Run(settings, plugins, output, configFile is null ? null : () => ConfigFile.Read(configFile).OverrideWith(flags));
         }
         catch (HostException e)
         {

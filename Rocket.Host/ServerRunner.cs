@@ -3,16 +3,24 @@ using System.Runtime.InteropServices;
 
 namespace RocketOwin.Host;
 
-/// <summary>Starts the server from settings, prints where it listens, and stops it cleanly on Ctrl-C, SIGTERM or SIGHUP.</summary>
+/// <summary>
+/// Starts the server from settings, prints where it listens, stops it cleanly on Ctrl-C, SIGTERM or SIGHUP, and
+/// reloads it on SIGUSR1 (the config file read again, the method and app loaded again; the sockets kept).
+/// </summary>
 internal static class ServerRunner
 {
     /// <exception cref="HostException">The settings are invalid (no inner exception: a usage error) or the server failed to start (with the cause as inner exception).</exception>
-    public static int Run(HostSettings settings, string plugins, TextWriter output)
+    /// <param name="settings">What to serve.</param>
+    /// <param name="plugins">The plugins folder.</param>
+    /// <param name="output">Where the listening and reload lines go.</param>
+    /// <param name="reread">Reads the settings again for a reload (the config file with the flags over it); null: the same settings.</param>
+    public static int Run(HostSettings settings, string plugins, TextWriter output, Func<HostSettings>? reread = null)
     {
         IReadOnlyList<ListenInterface> interfaces;
         try
         {
-            interfaces = settings.ToInterfaces();
+            // Sockets passed by systemd (LISTEN_FDS) come first; they stay open across restarts and upgrades.
+            interfaces = SocketActivation.Merge(SocketActivation.Take(), settings.ToInterfaces(), settings.Bind is { Count: > 0 });
         }
         catch (FormatException e)
         {
@@ -59,6 +67,15 @@ internal static class ServerRunner
                 stop.Set();
             }))
             .ToList();
+        if (OperatingSystem.IsLinux())
+        {
+            registrations.Add(PosixSignalRegistration.Create(SigUsr1, context =>
+            {
+                context.Cancel = true;
+                ThreadPool.UnsafeQueueUserWorkItem(_ => Reload(server, settings, reread, output), null);
+            }));
+        }
+
         try
         {
             foreach (var (endPoint, i) in server.BoundEndPoints.Zip(interfaces))
@@ -81,6 +98,48 @@ internal static class ServerRunner
             }
 
             server.Dispose();
+        }
+    }
+
+    /// <summary>SIGUSR1's number on Linux: PosixSignal names no value for it, and PosixSignalRegistration takes raw numbers.</summary>
+    private const PosixSignal SigUsr1 = (PosixSignal)10;
+
+    private static readonly Lock ReloadGate = new();
+
+    /// <summary>SIGUSR1: settings read again and the server reloaded; on any failure the old worker keeps serving and the cause is printed.</summary>
+    private static void Reload(Rocket server, HostSettings started, Func<HostSettings>? reread, TextWriter output)
+    {
+        lock (ReloadGate)
+        {
+            try
+            {
+                var settings = reread?.Invoke() ?? started;
+                if (string.IsNullOrWhiteSpace(settings.Method))
+                {
+                    throw new HostException("no method given.");
+                }
+
+                foreach (var (name, then, now) in new (string, object?, object?)[]
+                {
+                    ("bind", string.Join(",", started.Bind ?? []), string.Join(",", settings.Bind ?? [])),
+                    ("minThreads", started.MinThreads, settings.MinThreads), ("maxThreads", started.MaxThreads, settings.MaxThreads),
+                    ("queueSize", started.QueueSize, settings.QueueSize), ("timeout", started.Timeout, settings.Timeout),
+                    ("plugins", started.Plugins, settings.Plugins),
+                })
+                {
+                    if (!Equals(then, now))
+                    {
+                        output.WriteLine($"Reload: '{name}' changed; a reload keeps the sockets and threads, so it takes effect at the next restart.");
+                    }
+                }
+
+                server.Reload(settings.Method, settings.ToAppInfo());
+                output.WriteLine($"Reloaded (generation {server.Generation}, method {server.Method}).");
+            }
+            catch (Exception e) when (e is HostException or InvalidOperationException or ArgumentException or IOException or System.Reflection.TargetInvocationException)
+            {
+                output.WriteLine($"Reload failed; still serving generation {server.Generation}: {RocketCommand.OneLine(Describe(e))}");
+            }
         }
     }
 

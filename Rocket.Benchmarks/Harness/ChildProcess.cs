@@ -145,12 +145,17 @@ internal sealed class ChildProcess : IDisposable
         _process.Dispose();
     }
 
+    /// <summary>Raised for every line of output, including those past the capture cap.</summary>
+    public event Action<string>? LineReceived;
+
     private void Append(string? line)
     {
         if (line is null)
         {
             return;
         }
+
+        LineReceived?.Invoke(line);
         lock (_output)
         {
             if (_output.Length < MaxCapturedChars)

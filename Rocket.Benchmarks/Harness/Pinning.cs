@@ -23,7 +23,7 @@ internal static class Pinning
         if (missing.Length > 0)
         {
             throw new InvalidOperationException(
-                $"missing: {string.Join(", ", missing)}. Run `sudo bash bench/setup.sh` (installs wrk and nginx-light).");
+                $"missing: {string.Join(", ", missing)}. Run `sudo bash bench/setup.sh` (installs wrk, nginx-light and haproxy).");
         }
     }
 }

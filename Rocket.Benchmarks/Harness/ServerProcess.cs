@@ -120,7 +120,7 @@ internal sealed class ServerProcess : IDisposable
     }
 
     /// <summary>The dotnet host running us (or the one on PATH when we run from the apphost).</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         var self = Environment.ProcessPath;
         if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet")

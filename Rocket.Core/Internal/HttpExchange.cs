@@ -24,6 +24,7 @@ internal sealed class HttpExchange
     private long _bodyBytesReceived;
     private long _ackedSeen;
     private long _ackedSeenAt;
+    private bool _keepAliveAllowed;
 
     public HttpExchange(ServerCore server)
     {
@@ -83,6 +84,9 @@ internal sealed class HttpExchange
         return failure;
     }
 
+    /// <summary>The worker serving the current request (workers change on reload; each counts its own requests).</summary>
+    public Worker? ServedBy { get; set; }
+
     /// <summary>True after the handler switched protocols; the connection closes when it completes.</summary>
     public bool Upgraded { get; set; }
 
@@ -110,8 +114,15 @@ internal sealed class HttpExchange
         BuffersReleased = true;
     }
 
-    /// <summary>False once the server is stopping or the connection must close after this response.</summary>
-    public bool KeepAliveAllowed { get; set; }
+    /// <summary>
+    /// False once the connection must close after this response. While the server is stopping, true only as long as
+    /// more requests are already received (pipelined): each is answered, the last with <c>Connection: close</c>.
+    /// </summary>
+    public bool KeepAliveAllowed
+    {
+        get => _keepAliveAllowed && (!Server.IsStopping || MoreReceived());
+        set => _keepAliveAllowed = value;
+    }
 
     public void Attach(Connection connection)
     {
@@ -401,7 +412,24 @@ internal sealed class HttpExchange
         _bodyWaitStartedAt = _bodyWaitTicks = _bodyBytesReceived = 0;
         Upgraded = false;
         UpgradedBytesIn = UpgradedBytesOut = 0;
-        KeepAliveAllowed = !Server.IsStopping;
+        KeepAliveAllowed = true;
+    }
+
+    private bool MoreReceived()
+    {
+        if (BufferedInput > 0 || Connection.KnownReadable)
+        {
+            return true;
+        }
+
+        try
+        {
+            return Connection.Socket.Available > 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Makes at least <paramref name="free"/> bytes free at the end of the buffer, compacting or growing it.</summary>

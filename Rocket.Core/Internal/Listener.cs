@@ -28,6 +28,7 @@ internal sealed class Listener
     private static readonly byte[] PlainHttpOnTlsPort =
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 48\r\nConnection: close\r\n\r\nThis port speaks HTTPS; plain HTTP was refused.\n"u8.ToArray();
 
+    private const int MaxPendingAccepted = 4096;
     private readonly ListenInterface _interface;
     private Socket? _socket;
     private X509Certificate2? _certificate;
@@ -36,6 +37,7 @@ internal sealed class Listener
     private long _acceptFailures;
     private long _refusedLoggedAt;
     private long _refused;
+    private volatile bool _stopping;
 
     public Listener(ServerCore server, ListenInterface listenInterface)
     {
@@ -65,6 +67,15 @@ internal sealed class Listener
         if (IsSecure)
         {
             _certificate = LoadCertificate(_interface);
+        }
+
+        if (_interface.ListeningSocket is { } inherited)
+        {
+            // Already bound and listening (socket activation): it may come non-blocking; the accept thread blocks.
+            inherited.Blocking = true;
+            _socket = inherited;
+            BoundEndPoint = (IPEndPoint)inherited.LocalEndPoint!;
+            return;
         }
 
         var socket = new Socket(_interface.IPAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -103,6 +114,51 @@ internal sealed class Listener
 
     public void Stop()
     {
+        _stopping = true;
+        AcceptPending();
+
+        // Wake the accept thread with a connection of our own rather than by disposing the socket under it: the
+        // runtime would shut the socket down to unblock it, and an inherited socket must stay listening for the
+        // process that passed it (the next Rocket takes the connections queued meanwhile).
+        using (var wake = WakeAcceptThread())
+        {
+            if (wake is null || _thread?.Join(TimeSpan.FromSeconds(5)) == false)
+            {
+                DisposeSocket();
+            }
+
+            AcceptPending();
+        }
+
+        DisposeSocket();
+        _thread?.Join(TimeSpan.FromSeconds(5));
+    }
+
+    private Socket? WakeAcceptThread()
+    {
+        if (_thread is null || BoundEndPoint is null)
+        {
+            return null;
+        }
+
+        var target = BoundEndPoint.Address.Equals(IPAddress.Any) ? IPAddress.Loopback
+            : BoundEndPoint.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback
+            : BoundEndPoint.Address;
+        var wake = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            wake.Connect(new IPEndPoint(target, BoundEndPoint.Port));
+            return wake;
+        }
+        catch (SocketException)
+        {
+            wake.Dispose();
+            return null;
+        }
+    }
+
+    private void DisposeSocket()
+    {
         try
         {
             _socket?.Dispose();
@@ -110,8 +166,51 @@ internal sealed class Listener
         catch (SocketException)
         {
         }
+    }
 
-        _thread?.Join(TimeSpan.FromSeconds(5));
+    /// <summary>
+    /// Closing a listening socket resets the connections the kernel has completed but nobody accepted, and their
+    /// clients may already have sent a request. So take them first (without waiting for more): they are served, and
+    /// answered with Connection: close since the server is stopping.
+    /// </summary>
+    private void AcceptPending()
+    {
+        var socket = _socket;
+        if (socket is null)
+        {
+            return;
+        }
+
+        var taken = 0;
+        for (; taken < MaxPendingAccepted; taken++)
+        {
+            Socket client;
+            try
+            {
+                socket.Blocking = false;
+                client = socket.Accept();
+                client.Blocking = true;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                break; // WouldBlock: nothing is waiting
+            }
+
+            try
+            {
+                Admit(client);
+            }
+            catch (Exception e)
+            {
+                Log.Debug(e, "Could not admit a connection on {0}.", this);
+                client.Dispose();
+            }
+        }
+
+        if (taken > 0)
+        {
+            RocketLog.Main.Info("Stopping: served {0} connection(s) still waiting in the listen queue of {1}.", taken, this);
+        }
     }
 
     private static X509Certificate2 LoadCertificate(ListenInterface i)
@@ -154,7 +253,7 @@ internal sealed class Listener
             {
                 return;
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
+            catch (SocketException e) when (_stopping || e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
             {
                 return;
             }
@@ -182,6 +281,11 @@ internal sealed class Listener
             {
                 Log.Debug(e, "Could not admit a connection on {0}.", this);
                 client.Dispose();
+            }
+
+            if (_stopping)
+            {
+                return; // Stop accepts what is still queued itself
             }
         }
     }
@@ -230,12 +334,6 @@ internal sealed class Listener
 
     private void Admit(Socket client)
     {
-        if (Server.IsStopping)
-        {
-            client.Dispose();
-            return;
-        }
-
         if (Server.Table.Count >= Server.MaxConnections)
         {
             Refuse(client);

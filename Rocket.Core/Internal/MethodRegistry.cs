@@ -60,6 +60,25 @@ internal static class MethodRegistry
         return result;
     }
 
+    /// <summary>
+    /// The plugin file that serves <paramref name="name"/>, or null when a method registered in code, loaded in the
+    /// process or found among the application's dependencies serves it (a reload then makes a new instance of the same code; only plugins are read from disk again).
+    /// </summary>
+    public static string? PluginFileFor(string name, string? pluginsDirectory)
+    {
+        if (Registered.ContainsKey(name) || Declared().Any(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+            || DependencyMethods.All.Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) || pluginsDirectory is null)
+        {
+            return null;
+        }
+
+        return PluginLoader.Scan(pluginsDirectory).Methods.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))?.File;
+    }
+
+    /// <summary>Creates the worker of <paramref name="attribute"/> (declared by an assembly in <paramref name="location"/>).</summary>
+    /// <exception cref="InvalidOperationException">The type is not a worker or its constructor failed; the message says which and why.</exception>
+    public static Worker CreateDeclared(RocketMethodAttribute attribute, string location) => Instantiate(attribute, location);
+
     /// <summary>Creates the worker for <paramref name="name"/>.</summary>
     /// <exception cref="InvalidOperationException">No method has that name, its plugin is broken, two plugins claim it, or its worker could not be created; the message says which, where and why.</exception>
     public static Worker Create(string name, string? pluginsDirectory)

@@ -13,8 +13,10 @@ internal sealed class PluginLoadContext : AssemblyLoadContext
     private static readonly string? FrameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location);
     private readonly AssemblyDependencyResolver _resolver;
 
-    public PluginLoadContext(string pluginPath)
-        : base($"Rocket plugin {Path.GetFileNameWithoutExtension(pluginPath)}", isCollectible: false)
+    /// <param name="pluginPath">The plugin's main DLL.</param>
+    /// <param name="collectible">True for a reload's generation, unloaded when the next one replaces it.</param>
+    public PluginLoadContext(string pluginPath, bool collectible = false)
+        : base($"Rocket plugin {Path.GetFileNameWithoutExtension(pluginPath)}{(collectible ? " (reloaded)" : string.Empty)}", isCollectible: collectible)
     {
         PluginPath = pluginPath;
         _resolver = new AssemblyDependencyResolver(pluginPath);

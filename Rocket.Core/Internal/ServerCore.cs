@@ -11,10 +11,12 @@ internal sealed class ServerCore
     private readonly int _maxPooledExchanges;
     private readonly CancellationTokenSource _stopping = new();
     private int _inFlight;
+    private volatile bool _isStopping;
+    private Worker _worker;
 
     public ServerCore(Worker worker, string methodName, AppInfo appInfo, ServerLimits limits, int minThreads, int maxThreads, TimeSpan keepAliveTimeout)
     {
-        Worker = worker;
+        _worker = worker;
         MethodName = methodName;
         AppInfo = appInfo;
         Limits = limits;
@@ -39,11 +41,16 @@ internal sealed class ServerCore
     /// <summary>The connection limit in force: <see cref="ServerLimits.MaxConcurrentConnections"/>, or the default derived from the descriptor limit.</summary>
     public long MaxConnections { get; }
 
-    public Worker Worker { get; }
+    /// <summary>The worker new requests go to; replaced by a reload (requests in flight finish on the one that started them).</summary>
+    public Worker Worker
+    {
+        get => Volatile.Read(ref _worker);
+        set => Volatile.Write(ref _worker, value);
+    }
 
-    public string MethodName { get; }
+    public string MethodName { get; set; }
 
-    public AppInfo AppInfo { get; }
+    public AppInfo AppInfo { get; set; }
 
     public ServerLimits Limits { get; }
 
@@ -60,7 +67,8 @@ internal sealed class ServerCore
     /// <summary>The interfaces as bound (a configured port 0 replaced by the port the OS chose), in the order given.</summary>
     public IReadOnlyList<ListenInterface> Interfaces { get; set; } = [];
 
-    public bool IsStopping { get; private set; }
+    /// <summary>True from the start of Stop: responses then end with <c>Connection: close</c> (see <see cref="HttpExchange.KeepAliveAllowed"/>).</summary>
+    public bool IsStopping => _isStopping;
 
     /// <summary>Cancelled when Stop begins draining: long-lived requests (upgraded connections) wind down on it.</summary>
     public CancellationToken Stopping => _stopping.Token;
@@ -120,12 +128,6 @@ internal sealed class ServerCore
                     return;
                 }
 
-                if (IsStopping)
-                {
-                    connection.Close(abort: false);
-                    return;
-                }
-
                 if (exchange.BufferedInput == 0)
                 {
                     // Idle connections hold no buffers: the exchange goes back to the pool.
@@ -159,10 +161,13 @@ internal sealed class ServerCore
         }
     }
 
-    /// <summary>Closes idle connections now; lets requests in flight finish within the shutdown timeout; then closes the rest.</summary>
+    /// <summary>From now on every response says <c>Connection: close</c> and its connection closes after it.</summary>
+    public void BeginStopping() => _isStopping = true;
+
+    /// <summary>Closes every connection where no request can be lost (see <see cref="ConnectionDrainer"/>), within the shutdown timeout.</summary>
     public void Drain()
     {
-        IsStopping = true;
+        _isStopping = true;
         try
         {
             _stopping.Cancel();
@@ -172,24 +177,7 @@ internal sealed class ServerCore
             RocketLog.Errors.Error(e, "A callback registered on the server's stopping token failed.");
         }
 
-        Table.ForEach(0, static (c, _) => c.TryCloseIdle(beforeClose: null));
-        var deadline = Stopwatch.GetTimestamp() + (long)(Limits.ShutdownTimeout.TotalSeconds * Stopwatch.Frequency);
-        while (InFlight > 0 && Stopwatch.GetTimestamp() < deadline)
-        {
-            // Requests in flight finish on their own threads; poll gently until they do.
-            Thread.Sleep(5);
-        }
-
-        if (InFlight > 0)
-        {
-            RocketLog.Main.Warn("{0} request(s) still running after the shutdown timeout ({1}); their connections are being closed.", InFlight, Limits.ShutdownTimeout);
-        }
-
-        Table.ForEach(0, static (c, _) =>
-        {
-            c.Exchange?.Context.Abort();
-            c.Close(abort: true);
-        });
+        new ConnectionDrainer(this).Run();
     }
 
     private HttpExchange RentExchange()

@@ -56,11 +56,18 @@ internal static class AppAssemblyLoader
             // No usable .deps.json: fall back to probing the app's folder by file name.
         }
 
-        context.Resolving += (ctx, requested) =>
+        Func<AssemblyLoadContext, AssemblyName, Assembly?> resolve = (ctx, requested) =>
         {
             var candidate = resolver?.ResolveAssemblyToPath(requested) ?? Path.Combine(folder, requested.Name + ".dll");
             return File.Exists(candidate) ? ctx.LoadFromAssemblyPath(candidate) : null;
         };
+        context.Resolving += resolve;
+        if (context.IsCollectible)
+        {
+            // A reloaded plugin's context (Rocket.Reload): once unloading, the context is held strongly until its code is
+            // collected, and this handler is its code, so it must let go or the context never goes.
+            context.Unloading += ctx => ctx.Resolving -= resolve;
+        }
 
         return context.LoadFromAssemblyPath(full);
     }

@@ -75,6 +75,29 @@ public sealed partial class RocketProcess : IDisposable
     /// <summary>Closes the process's standard input (a program waiting in Console.ReadLine gets null).</summary>
     public void CloseInput() => _process.StandardInput.Close();
 
+    /// <summary>The process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Sends a signal by name (e.g. USR1, what systemd's ExecReload sends) without waiting.</summary>
+    public void Signal(string name) => DotNetCli.Run("kill", $"-{name} {_process.Id}");
+
+    /// <summary>Waits until stdout holds <paramref name="count"/> lines containing <paramref name="text"/>; false after <paramref name="bound"/>.</summary>
+    public bool WaitForOutput(string text, int count, TimeSpan bound)
+    {
+        var deadline = DateTime.UtcNow + bound;
+        while (Stdout.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal)) < count)
+        {
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+            {
+                return false;
+            }
+
+            Thread.Sleep(20);
+        }
+
+        return true;
+    }
+
     /// <summary>Sends SIGTERM (what systemd and docker stop send) and waits for the exit code.</summary>
     public int Terminate()
     {

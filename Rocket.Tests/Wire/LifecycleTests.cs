@@ -48,7 +48,7 @@ public class LifecycleTests
 
         var stopping = Task.Run(server.Server.Stop);
         Assert.That(Wire.WaitUntil(() => !server.Server.IsRunning, TimeSpan.FromSeconds(10)), Is.True);
-        Assert.That(Wire.ServerClosed(idle), Is.True, "the idle connection is closed at once");
+        Assert.That(Wire.ServerClosed(idle), Is.True, "the idle connection is closed after ShutdownIdleGrace");
         Assert.That(stopping.IsCompleted, Is.False, "Stop waits for the request in flight");
         Assert.Throws<SocketException>(() => new RawClient(endPoint).Dispose(), "no longer accepting");
 

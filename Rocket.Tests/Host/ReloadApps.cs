@@ -1,0 +1,86 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Text.Json;
+using Microsoft.Owin;
+using Owin;
+using RocketOwin.Tests.Plugins;
+
+namespace RocketOwin.Tests.Host;
+
+/// <summary>
+/// What a reload test serves: the owin method as a real plugin folder (the built Rocket.Methods.Owin copied into
+/// <c>plugins/</c>), versions of one Katana app written with PersistedAssemblyBuilder (same assembly name, one folder
+/// each, as a new build would be deployed), and the config file the rocket command reads again on SIGUSR1.
+/// </summary>
+internal sealed class ReloadApps : IDisposable
+{
+    public const string AppName = "RocketReloadApp";
+
+    public ReloadApps()
+    {
+        Folder = DotNetCli.NewTempDirectory("rocket-reload-");
+        var built = Path.Combine(DotNetCli.RepositoryRoot, "Rocket.Methods.Owin", "bin", DotNetCli.Configuration, "net10.0");
+        var plugin = Directory.CreateDirectory(Path.Combine(Folder, "plugins", "Rocket.Methods.Owin")).FullName;
+        foreach (var file in Directory.GetFiles(built))
+        {
+            File.Copy(file, Path.Combine(plugin, Path.GetFileName(file)));
+        }
+    }
+
+    public string Folder { get; }
+
+    public string ConfigFile => Path.Combine(Folder, "rocket.json");
+
+    /// <summary>Writes v<paramref name="version"/>/RocketReloadApp.dll, whose Startup answers "version N" (or throws in Configuration).</summary>
+    public string WriteVersion(int version, bool startupThrows = false)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Folder, "v" + version)).FullName;
+        var app = new PersistedAssemblyBuilder(new AssemblyName(AppName), typeof(object).Assembly);
+        var startup = app.DefineDynamicModule(AppName).DefineType(AppName + ".Startup", TypeAttributes.Public | TypeAttributes.Class);
+        startup.DefineDefaultConstructor(MethodAttributes.Public);
+
+        var handle = startup.DefineMethod("Handle", MethodAttributes.Public | MethodAttributes.Static, typeof(Task), [typeof(IOwinContext)]);
+        var il = handle.GetILGenerator();
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Callvirt, typeof(IOwinContext).GetProperty(nameof(IOwinContext.Response))!.GetMethod!);
+        il.Emit(OpCodes.Ldstr, "version " + version);
+        il.Emit(OpCodes.Callvirt, typeof(IOwinResponse).GetMethod(nameof(IOwinResponse.WriteAsync), [typeof(string)])!);
+        il.Emit(OpCodes.Ret);
+
+        var configuration = startup.DefineMethod("Configuration", MethodAttributes.Public, typeof(void), [typeof(IAppBuilder)]);
+        il = configuration.GetILGenerator();
+        if (startupThrows)
+        {
+            il.Emit(OpCodes.Ldstr, "startup of version " + version + " broke");
+            il.Emit(OpCodes.Newobj, typeof(InvalidOperationException).GetConstructor([typeof(string)])!);
+            il.Emit(OpCodes.Throw);
+        }
+        else
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldnull);
+            il.Emit(OpCodes.Ldftn, handle);
+            il.Emit(OpCodes.Newobj, typeof(Func<IOwinContext, Task>).GetConstructor([typeof(object), typeof(IntPtr)])!);
+            il.Emit(OpCodes.Call, typeof(AppBuilderUseExtensions).GetMethod(nameof(AppBuilderUseExtensions.Run))!);
+            il.Emit(OpCodes.Ret);
+        }
+
+        startup.CreateType();
+        var path = Path.Combine(folder, AppName + ".dll");
+        app.Save(path);
+        return path;
+    }
+
+    /// <summary>Points the config file at <paramref name="appPath"/> (relative paths are the file's folder's).</summary>
+    public void Configure(string appPath)
+        => File.WriteAllText(ConfigFile, JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["method"] = "owin",
+            ["app"] = appPath,
+            ["bind"] = new[] { "127.0.0.1:0" },
+            ["plugins"] = "plugins",
+            ["minThreads"] = 2,
+        }));
+
+    public void Dispose() => DotNetCli.DeleteQuietly(Folder);
+}
