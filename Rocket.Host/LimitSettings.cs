@@ -59,6 +59,10 @@ internal static class LimitSettings
             {
                 throw new HostException($"{s.Origin}: {PlainMessage(a)}");
             }
+            catch (ArgumentException e)
+            {
+                throw new HostException($"{s.Origin}: {PlainMessage(e)}");
+            }
         }
 
         return limits;
@@ -91,7 +95,7 @@ internal static class LimitSettings
                 throw new HostException(string.Create(CultureInfo.InvariantCulture, $"{origin}: {bytes} is too large for {property.Name} (at most {int.MaxValue})."));
             }
 
-            return type == typeof(int) ? (int)bytes : bytes;
+            return type == typeof(int) ? (object)(int)bytes : bytes;
         }
 
         if (type == typeof(TimeSpan))
