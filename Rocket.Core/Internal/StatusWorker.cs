@@ -52,6 +52,9 @@ internal sealed class StatusWorker : Worker, IDisposable
         {
             case "/":
                 response.Headers.ContentType = "text/html; charset=utf-8";
+
+                // No script may run on the page (it has none): it must read the same in any browser, with script off too.
+                response.Headers.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
                 body = Encoding.UTF8.GetBytes(StatusPage.Html(Report()));
                 break;
             case "/json":
