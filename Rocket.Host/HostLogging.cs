@@ -86,7 +86,7 @@ internal static class HostLogging
             return target;
         }
 
-        // The file keeps its name; rotated ones are moved aside as access_1.log, access_2.log, ... (1 the oldest).
+        // The file keeps its name; rotated ones are moved aside as access_01.log, access_02.log, ... (numbers keep rising).
         target.ArchiveFileName = settings.AccessLog!;
         switch (rotate.ToUpperInvariant())
         {
