@@ -43,9 +43,9 @@ public abstract class Worker
     /// <summary>
     /// The appInfo keys this method reads (compared ignoring case), or null (the default) when the method does not
     /// declare them. When declared, <see cref="Rocket.Start"/> refuses an appInfo holding any other key with an
-    /// <see cref="UnknownAppInfoKeyException"/> naming it and the closest declared
-    /// key, so a typo such as <c>display_idx</c> fails at start instead of being ignored. A key ending in <c>*</c> stands for
-    /// every key with that prefix (the static method's <c>mime.*</c> covers <c>mime.webmanifest</c>).
+    /// <see cref="UnknownAppInfoKeyException"/> naming it and the closest declared key, so a typo such as
+    /// <c>display_idx</c> fails at start instead of being ignored. A key ending in <c>*</c> stands for every key with that
+    /// prefix (the static method's <c>mime.*</c> covers <c>mime.webmanifest</c>).
     /// </summary>
     /// <remarks>Read once, before <see cref="Initialize"/>; return the same keys every time (a static array is usual).</remarks>
     protected internal virtual IReadOnlyCollection<string>? AppInfoKeys => null;

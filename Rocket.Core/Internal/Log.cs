@@ -37,7 +37,7 @@ internal static class RocketLog
             };
 
             // The access log (Rocket.Access) is off unless configured: the console has Rocket.Requests' line already.
-            config.LoggingRules.Add(new LoggingRule(AccessLog.LoggerName) { FinalMinLevel = LogLevel.Off });
+            config.LoggingRules.Add(new LoggingRule { LoggerNamePattern = AccessLog.LoggerName, FinalMinLevel = LogLevel.Off });
             config.AddRule(LogLevel.Info, LogLevel.Fatal, console, "Rocket*");
             LogManager.Configuration = config;
         }

@@ -52,6 +52,16 @@ public sealed partial class AccessLogTests
     }
 
     [Test]
+    public void WithoutAnAccessLogTheConsoleHasRocketsRequestLineOnly()
+    {
+        using var rocket = RocketProcess.Start($"{Plugins} --method health --bind 127.0.0.1:0");
+        Send(rocket.WaitForPort(), "GET /console-only HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        Assert.That(rocket.Terminate(), Is.Zero, rocket.Stderr);
+        Assert.That(rocket.Stdout, Does.Contain("Rocket.Requests 127.0.0.1 - \"GET /console-only HTTP/1.1\" - 200"));
+        Assert.That(rocket.Stdout, Does.Not.Contain("Rocket.Access"), "the access log is off unless asked for");
+    }
+
+    [Test]
     public void AccessLogRotatesAtTheGivenSizeAndKeepsTheGivenNumberOfFiles()
     {
         var folder = Path.Combine(_temp, "rotate");
