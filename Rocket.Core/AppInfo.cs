@@ -133,9 +133,20 @@ public sealed class AppInfo : Dictionary<string, object?>
         throw Invalid(key, value, "a list of strings");
     }
 
-    /// <summary>Builds the error every typed getter throws: it names the key, the value and what was expected.</summary>
+    /// <summary>
+    /// Builds the error every typed getter throws: it names the key, the value and what was expected. Its
+    /// <see cref="ArgumentException.ParamName"/> is the key and <c>Data["expected"]</c> what was expected, so a host can
+    /// word the error in its own terms (the rocket command names the flag the user typed).
+    /// </summary>
     public static ArgumentException Invalid(string key, object? value, string expected, Exception? inner = null)
-        => new($"appInfo[\"{key}\"] = {Describe(value)} is not valid: expected {expected}.", key, inner);
+    {
+        var e = new ArgumentException($"appInfo[\"{key}\"] = {Describe(value)} is not valid: expected {expected}.", key, inner);
+        e.Data[ExpectedDataKey] = expected;
+        return e;
+    }
+
+    /// <summary>The <see cref="Exception.Data"/> key under which <see cref="Invalid"/> keeps what was expected.</summary>
+    internal const string ExpectedDataKey = "expected";
 
     private static string Describe(object? value) => value switch
     {

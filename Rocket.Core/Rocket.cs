@@ -27,9 +27,11 @@ public sealed class Rocket : IDisposable
     private readonly ManualResetEventSlim _stopped = new(false);
     private readonly Lock _lifecycle = new();
     private readonly List<PosixSignalRegistration> _signals = [];
+    private readonly StatusWorker? _statusWorker;
     private ServerCore? _core;
     private Reloader? _reloader;
     private readonly Lock _reloading = new();
+    private Rocket? _status;
     private int _state;
 
     /// <summary>Creates a server on one interface. See the list overload for the parameters.</summary>
@@ -95,6 +97,13 @@ public sealed class Rocket : IDisposable
         _handleSignals = handleSignals;
     }
 
+    /// <summary>The status page's own small server: its worker is given, not looked up, and it neither counts nor logs its requests.</summary>
+    private Rocket(ListenInterface statusInterface, StatusWorker worker)
+        : this(statusInterface, "status", null, minThreads: 1, maxThreads: 4, queueSize: 64, timeout: 30, handleSignals: false)
+    {
+        _statusWorker = worker;
+    }
+
     /// <summary>The method name this server serves (the one given to the last successful <see cref="Reload"/>, if any).</summary>
     public string Method { get; private set; }
 
@@ -135,6 +144,21 @@ public sealed class Rocket : IDisposable
     public int QueuedConnectionCount => _core?.ActiveQueue.Count ?? 0;
 
     /// <summary>
+    /// Where to serve the operators' status page, on a listener of its own (a few threads apart from the main pool, so
+    /// it answers while the server is saturated): <c>/</c> an HTML page (threads, queue, connections, requests/s, bytes,
+    /// status classes, rejections by reason, uptime, method and version; no script), <c>/json</c> the same as JSON,
+    /// <c>/metrics</c> the Prometheus text format. Null (the default) for none; set before Start. Bind it to an address
+    /// only operators reach (127.0.0.1, a management network): it has no authentication.
+    /// </summary>
+    /// <remarks>The numbers come from the <c>Rocket</c> <see cref="System.Diagnostics.Metrics.Meter"/>, which every server
+    /// publishes whether or not the page is on: <c>dotnet-counters monitor -n app --counters Rocket</c>, or OpenTelemetry's
+    /// <c>AddMeter("Rocket")</c>.</remarks>
+    public ListenInterface? StatusInterface { get; set; }
+
+    /// <summary>Where the status page listens (the port chosen by the OS filled in); null when there is none or before Start.</summary>
+    public IPEndPoint? StatusEndPoint => _status?.BoundEndPoints is [var first, ..] ? first : null;
+
+    /// <summary>
     /// The plugins folder searched for methods not registered in code, loaded in the process or among the application's dependencies:
     /// <c>&lt;folder&gt;/&lt;Name&gt;/&lt;Name&gt;.dll</c>. Defaults to <see cref="DefaultPluginsDirectory"/>; change before Start.
     /// </summary>
@@ -169,7 +193,7 @@ public sealed class Rocket : IDisposable
     /// SIGTERM, SIGHUP (when handling signals) or <see cref="Stop"/>; with true it returns once listening.
     /// </summary>
     /// <exception cref="InvalidOperationException">The method is unknown, a port is in use, a certificate cannot be loaded, or the server was already started; nothing is left listening.</exception>
-    /// <exception cref="ArgumentException">The method's worker refused its appInfo.</exception>
+    /// <exception cref="ArgumentException">The method's worker refused its appInfo (an <see cref="UnknownAppInfoKeyException"/> for a key it does not read, when the worker declares <see cref="Worker.AppInfoKeys"/>).</exception>
     public void Start(bool background = false)
     {
         lock (_lifecycle)
@@ -180,11 +204,13 @@ public sealed class Rocket : IDisposable
             }
 
             RocketLog.EnsureConfigured();
-            var worker = MethodRegistry.Create(Method, PluginsDirectory);
+            Worker worker = _statusWorker ?? MethodRegistry.Create(Method, PluginsDirectory);
+            CheckAppInfoKeys(worker, Method, AppInfo);
             var core = new ServerCore(worker, Method, AppInfo, Limits, _minThreads, MaxThreads, _timeout == TimeSpan.Zero ? TimeSpan.FromDays(3650) : _timeout)
             {
                 RequestClientCertificate = RequestClientCertificate,
             };
+            core.Metrics = _statusWorker is null ? new ServerMetrics(core, MaxThreads) : null;
             worker.Attach(core);
 
             // Bound before Initialize so the worker sees the ports really bound (port 0 included); nothing is
@@ -192,6 +218,11 @@ public sealed class Rocket : IDisposable
             // followed by Shutdown: it acquired nothing to release).
             try
             {
+                if (StatusInterface is not null && core.Metrics is not null)
+                {
+                    _status = StartStatus(StatusInterface, core.Metrics);
+                }
+
                 foreach (var i in _interfaces)
                 {
                     var listener = new Listener(core, i);
@@ -210,6 +241,9 @@ public sealed class Rocket : IDisposable
                 }
 
                 core.Monitor.Dispose();
+                _status?.Stop();
+                _status = null;
+                core.Metrics?.Dispose();
                 throw;
             }
 
@@ -235,7 +269,15 @@ public sealed class Rocket : IDisposable
             }
 
             _state = 1;
-            RocketLog.Main.Info("Listening on {0} (method {1}, {2}..{3} threads).", string.Join(", ", core.Listeners), Method, _minThreads, MaxThreads == 0 ? "unlimited" : MaxThreads);
+            if (_statusWorker is null)
+            {
+                RocketLog.Main.Info("Listening on {0} (method {1}, {2}..{3} threads).", string.Join(", ", core.Listeners), Method, _minThreads, MaxThreads == 0 ? "unlimited" : MaxThreads);
+            }
+
+            if (_status is not null)
+            {
+                RocketLog.Main.Info("Status page on {0} (/, /json, /metrics).", string.Join(", ", _status._core!.Listeners));
+            }
         }
 
         if (!background)
@@ -267,7 +309,11 @@ public sealed class Rocket : IDisposable
             }
 
             _signals.Clear();
-            RocketLog.Main.Info("Stopping: closing listeners, letting {0} request(s) in flight finish.", core.InFlight);
+            if (_statusWorker is null)
+            {
+                RocketLog.Main.Info("Stopping: closing listeners, letting {0} request(s) in flight finish.", core.InFlight);
+            }
+
             // Listeners first: while they close, connections are still reused, so few new ones race the close.
             foreach (var l in core.Listeners)
             {
@@ -283,7 +329,13 @@ public sealed class Rocket : IDisposable
             core.Monitor.Dispose();
             _reloader!.ShutdownAll(Limits.ShutdownTimeout);
 
-            RocketLog.Main.Info("Stopped.");
+            // The status page stays up through the drain, so operators can watch it.
+            _status?.Stop();
+            if (core.Metrics is not null)
+            {
+                core.Metrics.Dispose();
+                RocketLog.Main.Info("Stopped.");
+            }
         }
 
         _stopped.Set();
@@ -334,6 +386,41 @@ public sealed class Rocket : IDisposable
             {
                 RocketLog.Errors.Error("Reload failed; {0} keeps serving: {1}", from, Unwrap(e).Message);
                 throw;
+            }
+        }
+    }
+
+    private static Rocket StartStatus(ListenInterface statusInterface, ServerMetrics metrics)
+    {
+        var worker = new StatusWorker(metrics);
+        var status = new Rocket(statusInterface, worker);
+        try
+        {
+            status.Start(background: true);
+            return status;
+        }
+        catch (InvalidOperationException e)
+        {
+            worker.Dispose();
+            throw new InvalidOperationException("status: " + (e.Message.StartsWith("interfaces: ", StringComparison.Ordinal) ? e.Message["interfaces: ".Length..] : e.Message), e);
+        }
+    }
+
+    /// <summary>Refuses appInfo keys the method does not declare (when it declares its keys), naming the closest declared one.</summary>
+    /// <remarks>Called at Start and for every <see cref="Reload"/>, before the new worker's Initialize.</remarks>
+    internal static void CheckAppInfoKeys(Worker worker, string method, AppInfo appInfo)
+    {
+        if (worker.AppInfoKeys is not { } known)
+        {
+            return;
+        }
+
+        foreach (var key in appInfo.Keys)
+        {
+            if (!known.Any(k => k.EndsWith('*') ? key.StartsWith(k[..^1], StringComparison.OrdinalIgnoreCase) && key.Length >= k.Length : string.Equals(k, key, StringComparison.OrdinalIgnoreCase)))
+            {
+                var keys = string.Join(", ", known.Order(StringComparer.Ordinal));
+                throw new UnknownAppInfoKeyException(key, $"not a setting of method '{method}'{Spelling.DidYouMean(key, known)} (its settings: {keys})");
             }
         }
     }

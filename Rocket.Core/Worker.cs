@@ -44,6 +44,16 @@ public abstract class Worker
     protected string MethodName => _methodName ?? _server?.MethodName ?? string.Empty;
 
     /// <summary>
+    /// The appInfo keys this method reads (compared ignoring case), or null (the default) when the method does not
+    /// declare them. When declared, <see cref="Rocket.Start"/> refuses an appInfo holding any other key with an
+    /// <see cref="UnknownAppInfoKeyException"/> naming it and the closest declared key, so a typo such as
+    /// <c>display_idx</c> fails at start instead of being ignored. A key ending in <c>*</c> stands for every key with that
+    /// prefix (the static method's <c>mime.*</c> covers <c>mime.webmanifest</c>).
+    /// </summary>
+    /// <remarks>Read once, before <see cref="Initialize"/>; return the same keys every time (a static array is usual).</remarks>
+    protected internal virtual IReadOnlyCollection<string>? AppInfoKeys => null;
+
+    /// <summary>
     /// Called once when the server starts, after its sockets are bound and before it accepts a connection: read
     /// and validate <see cref="AppInfo"/> here (and <see cref="Interfaces"/> if the method needs its addresses).
     /// Throw <see cref="ArgumentException"/> with a message naming the key and the value for bad settings;
@@ -123,6 +133,7 @@ public abstract class Worker
     internal static void RejectRequest(HttpExchange exchange, BadRequestException e)
     {
         RocketLog.Main.Debug("Rejected a request from {0}: {1}", exchange.Connection.RemoteEndPoint, e.Message);
+        exchange.Server.Metrics?.Rejected(e.Reason);
         if (e.Reason == RequestRejectionReason.UnsupportedHttpVersion || exchange.Request.Method.Length == 0)
         {
             exchange.Request.Version = HttpVersion.Http11;
@@ -264,6 +275,11 @@ public abstract class Worker
                 // Whatever the failed handler started in the background for this request is cancelled (as Katana's hosts did).
                 exchange.Context.Abort();
                 var status = failure is BadRequestException bad ? bad.StatusCode : 500;
+                if (failure is BadRequestException refused)
+                {
+                    server.Metrics?.Rejected(refused.Reason);
+                }
+
                 if (status == 500)
                 {
                     RocketLog.Errors.Error(failure, "{0} {1} from {2} failed; answered 500.", exchange.Request.Method, exchange.Request.Target, connection.RemoteEndPoint);
@@ -421,6 +437,13 @@ public abstract class Worker
 
     internal static void LogRequest(HttpExchange exchange, int status)
     {
+        if (exchange.Server.Metrics is not { } metrics)
+        {
+            return;
+        }
+
+        metrics.RequestCompleted(status, exchange.Response.BodyBytesWritten);
+        AccessLog.Write(exchange, status);
         var log = RocketLog.Requests;
         if (!log.IsInfoEnabled)
         {

@@ -11,7 +11,7 @@ namespace RocketOwin.Host;
 /// </summary>
 internal static class ConfigFile
 {
-    private static readonly string[] Keys = ["method", "bind", "root", "upstream", "app", "set", "minThreads", "maxThreads", "queueSize", "timeout", "plugins", "clientCertificates"];
+    private static readonly string[] Keys = ["method", "bind", "root", "upstream", "app", "set", "minThreads", "maxThreads", "queueSize", "timeout", "plugins", "clientCertificates", "limits", "status", "accessLog"];
 
     /// <exception cref="HostException">The file is missing, is not JSON, or holds a wrong key or value; the message names it.</exception>
     public static HostSettings Read(string path)
@@ -50,7 +50,7 @@ internal static class ConfigFile
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 var key = Keys.FirstOrDefault(k => string.Equals(k, property.Name, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new HostException($"{path}: unknown setting '{property.Name}' (known: {string.Join(", ", Keys)}).");
+                    ?? throw new HostException($"{path}: unknown setting '{property.Name}'{Internal.Spelling.DidYouMean(property.Name, Keys)} (known: {string.Join(", ", Keys)}).");
                 var v = property.Value;
                 settings = key switch
                 {
@@ -60,6 +60,9 @@ internal static class ConfigFile
                     "upstream" => settings with { Upstream = reader.Strings(key, v) },
                     "app" => settings with { App = reader.Path(key, v) },
                     "set" => settings with { Set = reader.AppInfo(key, v) },
+                    "limits" => settings with { Limits = reader.Limits(key, v) },
+                    "status" => settings with { Status = reader.String(key, v) },
+                    "accessLog" => reader.AccessLog(settings, key, v),
                     "minThreads" => settings with { MinThreads = reader.Int(key, v) },
                     "maxThreads" => settings with { MaxThreads = reader.Int(key, v) },
                     "queueSize" => settings with { QueueSize = reader.Int(key, v) },
@@ -69,7 +72,17 @@ internal static class ConfigFile
                 };
             }
 
-            return settings;
+            // Where each appInfo key came from, so an error names what the user wrote in this file.
+            var origins = settings.Set.Keys.ToDictionary(k => k, k => $"{path}: set.{k}", StringComparer.OrdinalIgnoreCase);
+            foreach (var (key, appInfoKey) in new[] { ("root", "document_root"), ("upstream", "upstream"), ("app", "app") })
+            {
+                if (document.RootElement.EnumerateObject().Any(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase)))
+                {
+                    origins[appInfoKey] = $"{path}: {key}";
+                }
+            }
+
+            return settings with { Origins = origins, ConfigFile = full };
         }
     }
 
@@ -121,6 +134,52 @@ internal static class ConfigFile
             }
 
             return result;
+        }
+
+        public List<LimitSetting> Limits(string key, JsonElement value)
+        {
+            if (value.ValueKind != JsonValueKind.Object)
+            {
+                throw Wrong(key, value, "an object of limits, e.g. { \"MaxRequestBodySize\": \"200MiB\" }");
+            }
+
+            return value.EnumerateObject().Select(p => new LimitSetting(
+                p.Name,
+                p.Value.ValueKind switch
+                {
+                    JsonValueKind.String => p.Value.GetString()!,
+                    JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => p.Value.GetRawText(),
+                    JsonValueKind.Null => "none",
+                    _ => throw Wrong($"{key}.{p.Name}", p.Value, "a number, a string such as \"200MiB\" or \"30s\", or null"),
+                },
+                $"{file}: {key}.{p.Name}")).ToList();
+        }
+
+        /// <summary><c>"accessLog": "access.log"</c>, or <c>{ "path": "access.log", "rotate": "100MiB", "keep": 10 }</c>.</summary>
+        public HostSettings AccessLog(HostSettings settings, string key, JsonElement value)
+        {
+            if (value.ValueKind == JsonValueKind.String)
+            {
+                return settings with { AccessLog = Path(key, value) };
+            }
+
+            if (value.ValueKind != JsonValueKind.Object)
+            {
+                throw Wrong(key, value, "a file path, or an object with path, rotate and keep");
+            }
+
+            foreach (var p in value.EnumerateObject())
+            {
+                settings = p.Name switch
+                {
+                    "path" => settings with { AccessLog = Path($"{key}.path", p.Value) },
+                    "rotate" => settings with { AccessLogRotate = p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetRawText() : String($"{key}.rotate", p.Value) },
+                    "keep" => settings with { AccessLogKeep = Int($"{key}.keep", p.Value) },
+                    _ => throw new HostException($"{file}: unknown setting '{key}.{p.Name}' (known: path, rotate, keep)."),
+                };
+            }
+
+            return settings.AccessLog is null ? throw new HostException($"{file}: '{key}' needs a path.") : settings;
         }
 
         private HostException Wrong(string key, JsonElement value, string expected)

@@ -32,6 +32,27 @@ internal sealed record HostSettings
     /// <summary>Ask TLS clients for a certificate (<see cref="Rocket.RequestClientCertificate"/>).</summary>
     public bool? ClientCertificates { get; init; }
 
+    /// <summary><c>--limit NAME=VALUE</c> and the file's <c>limits</c>, in order (the file's first, so flags win).</summary>
+    public IReadOnlyList<LimitSetting> Limits { get; init; } = [];
+
+    /// <summary>How the user gave each appInfo key (<c>--set display_idx=true</c>, <c>--root /srv</c>, <c>rocket.json: set.x</c>), for error messages.</summary>
+    public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();
+
+    /// <summary><c>--status ADDR:PORT</c>: where the operators' status page listens.</summary>
+    public string? Status { get; init; }
+
+    /// <summary><c>--access-log FILE</c>: the Combined Log Format access log.</summary>
+    public string? AccessLog { get; init; }
+
+    /// <summary><c>--access-log-rotate SIZE|daily|hourly</c>.</summary>
+    public string? AccessLogRotate { get; init; }
+
+    /// <summary><c>--access-log-keep N</c>: rotated files kept.</summary>
+    public int? AccessLogKeep { get; init; }
+
+    /// <summary>The config file these settings were read from, if any (an nlog.config beside it is used).</summary>
+    public string? ConfigFile { get; init; }
+
     /// <summary>These settings with every value <paramref name="flags"/> gives replacing this one; <c>set</c> keys are merged.</summary>
     public HostSettings OverrideWith(HostSettings flags)
     {
@@ -41,8 +62,21 @@ internal sealed record HostSettings
             set[key] = value;
         }
 
+        var origins = new Dictionary<string, string>(Origins, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, origin) in flags.Origins)
+        {
+            origins[key] = origin;
+        }
+
         return new HostSettings
         {
+            Limits = [.. Limits, .. flags.Limits],
+            Origins = origins,
+            Status = flags.Status ?? Status,
+            AccessLog = flags.AccessLog ?? AccessLog,
+            AccessLogRotate = flags.AccessLogRotate ?? AccessLogRotate,
+            AccessLogKeep = flags.AccessLogKeep ?? AccessLogKeep,
+            ConfigFile = flags.ConfigFile ?? ConfigFile,
             Method = flags.Method ?? Method,
             Bind = flags.Bind is { Count: > 0 } ? flags.Bind : Bind,
             Root = flags.Root ?? Root,

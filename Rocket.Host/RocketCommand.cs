@@ -64,7 +64,7 @@ internal static class RocketCommand
 
     private static readonly Option<string> ConfigOption = new("--config", "-c")
     {
-        Description = "A JSON file with the same settings (method, bind, root, upstream, app, set, minThreads, maxThreads, queueSize, timeout, plugins); flags override it.",
+        Description = "A JSON file with the same settings (method, bind, root, upstream, app, set, minThreads, maxThreads, queueSize, timeout, limits, status, accessLog, plugins, clientCertificates); flags override it.",
         HelpName = "rocket.json",
     };
 
@@ -73,6 +73,34 @@ internal static class RocketCommand
         Description = "On HTTPS interfaces, ask clients for a TLS certificate (optional for them); the owin method shows it as ssl.ClientCertificate.",
     };
 
+    private static readonly Option<string[]> LimitOption = new("--limit")
+    {
+        Description = "Set a limit: NAME is a ServerLimits property (any case), e.g. --limit MaxRequestBodySize=200MiB, --limit RequestHeadersTimeout=10s; "
+            + "sizes in bytes or KiB/MiB/GiB, durations in seconds or ms/s/min, none for no limit; repeat for more. Limits: " + string.Join(", ", LimitSettings.Names) + ".",
+        HelpName = "NAME=VALUE",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    private static readonly Option<string> StatusOption = new("--status")
+    {
+        Description = "Serve the operators' status page on ADDR:PORT (a separate listener): / (HTML), /json, /metrics (Prometheus).",
+        HelpName = "ADDR:PORT",
+    };
+
+    private static readonly Option<string> AccessLogOption = new("--access-log")
+    {
+        Description = "Write an access log to FILE in Combined Log Format plus the duration in microseconds (through NLog, logger Rocket.Access).",
+        HelpName = "FILE",
+    };
+
+    private static readonly Option<string> AccessLogRotateOption = new("--access-log-rotate")
+    {
+        Description = "Rotate the access log when it passes SIZE (e.g. 100MiB), or daily or hourly; default: never.",
+        HelpName = "SIZE|daily|hourly",
+    };
+
+    private static readonly Option<int> AccessLogKeepOption = new("--access-log-keep") { Description = "Rotated access log files kept (default 10).", HelpName = "N" };
+
     private static readonly Option<bool> ListMethodsOption = new("--list-methods") { Description = "Print the methods found and where each comes from, then exit." };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -80,7 +108,8 @@ internal static class RocketCommand
         var root = new RootCommand("rocket: serve a Rocket.Owin method over HTTP/1.1. Ctrl-C or SIGTERM stops it.")
         {
             MethodOption, BindOption, RootOption, UpstreamOption, AppOption, SetOption,
-            MinThreadsOption, MaxThreadsOption, QueueSizeOption, TimeoutOption, PluginsOption, ClientCertificatesOption, ConfigOption, ListMethodsOption,
+            MinThreadsOption, MaxThreadsOption, QueueSizeOption, TimeoutOption, LimitOption, StatusOption, AccessLogOption, AccessLogRotateOption, AccessLogKeepOption,
+            PluginsOption, ClientCertificatesOption, ConfigOption, ListMethodsOption,
         };
         root.SetAction(parse => Execute(parse, output, error));
 
@@ -124,6 +153,7 @@ internal static class RocketCommand
     private static HostSettings FromFlags(ParseResult parse)
     {
         var set = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        var origins = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var pair in parse.GetValue(SetOption) ?? [])
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
@@ -132,7 +162,34 @@ internal static class RocketCommand
                 throw new HostException($"--set '{pair}': expected KEY=VALUE.");
             }
 
-            set[pair[..equals].Trim()] = pair[(equals + 1)..];
+            var key = pair[..equals].Trim();
+            set[key] = pair[(equals + 1)..];
+            origins[key] = $"--set {pair}";
+        }
+
+        var limits = new List<LimitSetting>();
+        foreach (var pair in parse.GetValue(LimitOption) ?? [])
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new HostException($"--limit '{pair}': expected NAME=VALUE, e.g. --limit MaxRequestBodySize=200MiB.");
+            }
+
+            limits.Add(new LimitSetting(pair[..equals], pair[(equals + 1)..], $"--limit {pair}"));
+        }
+
+        foreach (var (option, key) in new[] { (RootOption, "document_root"), (AppOption, "app") })
+        {
+            if (parse.GetValue(option) is { } given)
+            {
+                origins[key] = $"{option.Name} {given}";
+            }
+        }
+
+        if (parse.GetValue(UpstreamOption) is { Length: > 0 } upstreams)
+        {
+            origins["upstream"] = "--upstream " + string.Join(" --upstream ", upstreams);
         }
 
         return new HostSettings
@@ -143,6 +200,12 @@ internal static class RocketCommand
             Upstream = parse.GetValue(UpstreamOption),
             App = FullPath(parse.GetValue(AppOption)),
             Set = set,
+            Origins = origins,
+            Limits = limits,
+            Status = parse.GetValue(StatusOption),
+            AccessLog = FullPath(parse.GetValue(AccessLogOption)),
+            AccessLogRotate = parse.GetValue(AccessLogRotateOption),
+            AccessLogKeep = Given(parse, AccessLogKeepOption),
             MinThreads = Given(parse, MinThreadsOption),
             MaxThreads = Given(parse, MaxThreadsOption),
             QueueSize = Given(parse, QueueSizeOption),

@@ -27,6 +27,27 @@ internal static class ServerRunner
             throw new HostException("--" + e.Message);
         }
 
+        ListenInterface? status = null;
+        if (settings.Status is not null)
+        {
+            try
+            {
+                status = ListenInterface.Parse(settings.Status);
+            }
+            catch (FormatException e)
+            {
+                throw new HostException($"--status {settings.Status}: {StatusFormatProblem(e)}");
+            }
+
+            if (status.IsSecure)
+            {
+                throw new HostException($"--status {settings.Status}: the status page is plain HTTP; give ADDR:PORT only.");
+            }
+        }
+
+        var limits = LimitSettings.Build(settings.Limits);
+        HostLogging.Configure(settings);
+
         Rocket server;
         try
         {
@@ -38,8 +59,10 @@ internal static class ServerRunner
                 maxThreads: settings.MaxThreads,
                 queueSize: settings.QueueSize,
                 timeout: settings.Timeout ?? 600,
-                handleSignals: false)
+                handleSignals: false,
+                limits: limits)
             {
+                StatusInterface = status,
                 PluginsDirectory = plugins,
                 RequestClientCertificate = settings.ClientCertificates ?? false,
             };
@@ -53,6 +76,16 @@ internal static class ServerRunner
         try
         {
             server.Start(background: true);
+        }
+        catch (UnknownAppInfoKeyException e)
+        {
+            // Named as the user gave it: --set display_idx=true, rocket.json: set.display_idx.
+            throw new HostException($"{Origin(settings, e.Key)}: {e.Problem}.");
+        }
+        catch (ArgumentException e) when (e.ParamName is { } key && e.Data[AppInfo.ExpectedDataKey] is string expected)
+        {
+            // A value the method refused (AppInfo.Invalid), named as the user gave it: --root /nope, --set max_ranges=0.
+            throw new HostException($"{Origin(settings, key)}: expected {expected}.", e);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or SocketException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
@@ -81,8 +114,12 @@ internal static class ServerRunner
             foreach (var (endPoint, i) in server.BoundEndPoints.Zip(interfaces))
             {
                 var scheme = i.IsSecure ? "https" : "http";
-                var host = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
-                output.WriteLine($"Listening on {scheme}://{host}:{endPoint.Port} (method {settings.Method}). Ctrl-C stops.");
+                output.WriteLine($"Listening on {scheme}://{Format(endPoint)} (method {settings.Method}). Ctrl-C stops.");
+            }
+
+            if (server.StatusEndPoint is { } statusEndPoint)
+            {
+                output.WriteLine($"Status page on http://{Format(statusEndPoint)}/ (/json, /metrics).");
             }
 
             stop.Wait();
@@ -141,6 +178,26 @@ internal static class ServerRunner
                 output.WriteLine($"Reload failed; still serving generation {server.Generation}: {RocketCommand.OneLine(Describe(e))}");
             }
         }
+    }
+
+    private static string Origin(HostSettings settings, string key)
+        => settings.Origins.TryGetValue(key, out var given) ? given : $"appInfo key {key}";
+
+    private static string Format(System.Net.IPEndPoint endPoint)
+        => endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]:{endPoint.Port}" : $"{endPoint.Address}:{endPoint.Port}";
+
+    // ListenInterface's messages speak of "bind": keep only what is wrong.
+    private static string StatusFormatProblem(FormatException e)
+    {
+        if (e.InnerException is ArgumentException a)
+        {
+            var plain = LimitSettings.PlainMessage(a);
+            return plain.StartsWith("interfaces: ", StringComparison.Ordinal) ? plain["interfaces: ".Length..] : plain;
+        }
+
+        var message = RocketCommand.OneLine(e.Message);
+        var colon = message.IndexOf(": ", StringComparison.Ordinal);
+        return colon >= 0 ? message[(colon + 2)..] : message;
     }
 
     private static string Describe(Exception e)

@@ -26,6 +26,10 @@ public sealed class StaticWorker : Worker
     /// <summary>The validated settings; available once the server started.</summary>
     public StaticOptions Options => _options ?? throw new InvalidOperationException("The static worker is not initialized yet.");
 
+    /// <inheritdoc />
+    /// <remarks>Every key README.md documents; any other key stops the server at start (a typo must not pass silently).</remarks>
+    protected override IReadOnlyCollection<string> AppInfoKeys { get; } = ["document_root", "display_index", "index_files", "precompressed", "follow_symlinks_outside_root", "serve_hidden", "cache_ttl", "cache_control", "memory_cache_max_file_size", "memory_cache_size", "max_ranges", "mime_map", "mime_types", "default_type", "mime.*"];
+
     /// <inheritdoc/>
     protected override void Initialize()
     {

@@ -110,6 +110,11 @@ internal sealed class ConnectionMonitor : IDisposable
             var partial = partialHead > 0;
             if (c.TryCloseIdle(beforeClose: partial ? RequestTimeoutResponse : null))
             {
+                if (partial)
+                {
+                    c.Listener.Server.Metrics?.Rejected(RequestRejectionReason.RequestHeadersTimeout);
+                }
+
                 RocketLog.Main.Debug("Connection {0} from {1} timed out reading the request head.", c.Id, c.RemoteEndPoint);
             }
 

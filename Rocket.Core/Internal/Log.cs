@@ -6,7 +6,7 @@ namespace RocketOwin.Internal;
 
 /// <summary>
 /// Rocket's logger names: <c>Rocket</c> (everything), <c>Rocket.Requests</c> (one INFO line a request) and
-/// <c>Rocket.Errors</c> with children per part. A user's nlog.config (or configuration set in code) takes
+/// <c>Rocket.Errors</c> with children per part, and <c>Rocket.Access</c> (the access log, off by default). A user's nlog.config (or configuration set in code) takes
 /// over; without one, everything from Info up goes to the console.
 /// </summary>
 internal static class RocketLog
@@ -35,6 +35,9 @@ internal static class RocketLog
             {
                 Layout = "${longdate} ${level:uppercase=true:padding=-5} ${logger} ${message}${onexception:inner= ${exception:format=tostring}}",
             };
+
+            // The access log (Rocket.Access) is off unless configured: the console has Rocket.Requests' line already.
+            config.LoggingRules.Add(new LoggingRule { LoggerNamePattern = AccessLog.LoggerName, FinalMinLevel = LogLevel.Off });
             config.AddRule(LogLevel.Info, LogLevel.Fatal, console, "Rocket*");
             LogManager.Configuration = config;
         }

@@ -56,6 +56,7 @@ internal sealed class Reloader(ServerCore core, string pluginsDirectory, WorkerG
         var (worker, context) = Create(method);
         try
         {
+            Rocket.CheckAppInfoKeys(worker, method, appInfo);
             worker.Attach(core, appInfo, method);
             worker.RunInitialize();
         }

@@ -75,6 +75,9 @@ internal sealed class ServerCore
 
     public bool RequestClientCertificate { get; init; }
 
+    /// <summary>The counters behind the <c>Rocket</c> Meter; null for the status page's own server, which neither counts nor logs its requests.</summary>
+    public ServerMetrics? Metrics { get; set; }
+
 
     public int InFlight => Volatile.Read(ref _inFlight);
 

@@ -11,7 +11,7 @@ namespace RocketOwin.Tests.Host;
 public sealed class RocketCommandTests
 {
     private static readonly string[] Flags =
-        ["--method", "--bind", "--root", "--upstream", "--app", "--set", "--min-threads", "--max-threads", "--queue-size", "--timeout", "--plugins", "--client-certificates", "--config", "--list-methods", "--help"];
+        ["--method", "--bind", "--root", "--upstream", "--app", "--set", "--min-threads", "--max-threads", "--queue-size", "--timeout", "--limit", "--status", "--access-log", "--access-log-rotate", "--access-log-keep", "--plugins", "--client-certificates", "--config", "--list-methods", "--help"];
 
     private string _temp = null!;
 

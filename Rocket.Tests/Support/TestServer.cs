@@ -71,6 +71,8 @@ public static class TestLogging
 
             s_memory = new MemoryTarget("memory") { Layout = "${level:uppercase=true} ${logger} ${message}${onexception:inner= ${exception:format=type,message}}", MaxLogsCount = 5000 };
             var config = new LoggingConfiguration();
+            // As Rocket's own default: the access log (Rocket.Access) only where a test routes it.
+            config.LoggingRules.Add(new LoggingRule { LoggerNamePattern = "Rocket.Access", FinalMinLevel = NLog.LogLevel.Off });
             config.AddRule(NLog.LogLevel.Debug, NLog.LogLevel.Fatal, s_memory, "Rocket*");
             LogManager.Configuration = config;
         }

@@ -20,6 +20,10 @@ public sealed class HealthWorker : Worker
     private long _requests;
 
     /// <inheritdoc />
+    /// <remarks>Every key README.md documents; any other key stops the server at start (a typo must not pass silently).</remarks>
+    protected override IReadOnlyCollection<string> AppInfoKeys { get; } = ["service"];
+
+    /// <inheritdoc />
     protected override void Initialize()
     {
         _service = AppInfo.GetString("service", "rocket")!;
