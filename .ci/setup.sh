@@ -7,6 +7,9 @@ set -uo pipefail
 need=()
 # The status page test loads the page in headless Chromium (Rocket.Tests/Host/StatusPageTests.cs).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The deploy/ balancer configs are checked with the balancers themselves (Rocket.Tests/Host/DeployTests.cs).
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
