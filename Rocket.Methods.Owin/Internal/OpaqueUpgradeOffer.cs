@@ -126,13 +126,7 @@ internal sealed class OpaqueUpgradeOffer
             headers.Set("Sec-WebSocket-Protocol", options.SubProtocol);
         }
 
-        return RunWebSocketAsync(context, webSocketFunc, options);
-    }
-
-    private static async Task RunWebSocketAsync(RequestContext context, Func<IDictionary<string, object>, Task> webSocketFunc, WebSocketAcceptOptions options)
-    {
-        var stream = await context.UpgradeAsync().ConfigureAwait(false);
-        await WebSocketSession.RunAsync(context, stream, webSocketFunc, options).ConfigureAwait(false);
+        return WebSocketSession.RunAsync(context, webSocketFunc, options);
     }
 
     private static async Task RunOpaqueAsync(RequestContext context, Func<IDictionary<string, object>, Task> opaqueFunc)

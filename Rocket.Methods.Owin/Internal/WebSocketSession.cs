@@ -19,15 +19,18 @@ using WebSocketSendAsync = Func<ArraySegment<byte>, int, bool, CancellationToken
 /// BCL answers pings with pongs, closes with 1002 on protocol errors (unmasked client frames, control frames over
 /// 125 bytes, reserved bits) and with 1007 on invalid UTF-8 in text messages.
 /// </remarks>
-internal sealed class WebSocketSession
+internal sealed partial class WebSocketSession
 {
     private static readonly Logger Log = LogManager.GetLogger("Rocket.Owin.WebSockets");
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
     private readonly RequestContext _context;
     private readonly WebSocket _socket;
     private readonly long _maxMessageSize;
-    private readonly CancellationTokenSource _cancelled;
-    private readonly Dictionary<string, object> _environment;
+    private readonly WebSocketSendAsync _send;
+    private readonly WebSocketReceiveAsync _receive;
+    private readonly WebSocketCloseAsync _close;
+    private CancellationTokenSource? _cancelled;
+    private volatile bool _ended;
     private long _messageBytes;
 
     private WebSocketSession(RequestContext context, WebSocket socket, long maxMessageSize)
@@ -35,22 +38,48 @@ internal sealed class WebSocketSession
         _context = context;
         _socket = socket;
         _maxMessageSize = maxMessageSize;
-        _cancelled = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        _environment = new Dictionary<string, object>(12, StringComparer.Ordinal)
-        {
-            [WebSocketKeys.SendAsync] = new WebSocketSendAsync(SendAsync),
-            [WebSocketKeys.ReceiveAsync] = new WebSocketReceiveAsync(ReceiveAsync),
-            [WebSocketKeys.CloseAsync] = new WebSocketCloseAsync(CloseAsync),
-            [WebSocketKeys.CallCancelled] = _cancelled.Token,
-            [WebSocketKeys.Version] = WebSocketKeys.ExtensionVersion,
-            [WebSocketKeys.WebSocketContext] = new WebSocketContextAdapter(context, socket),
-            [WebSocketKeys.WebSocket] = socket,
-        };
+        _send = SendAsync;
+        _receive = ReceiveAsync;
+        _close = CloseAsync;
     }
 
-    /// <summary>Frames <paramref name="stream"/> as the server end of a WebSocket and runs <paramref name="app"/> over it to the end.</summary>
-    public static async Task RunAsync(RequestContext context, Stream stream, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options)
+    /// <summary>
+    /// websocket.CallCancelled: its source is made the first time the application reads it (most never do), already
+    /// cancelled if the call has ended, else linked to the request's abort; <see cref="Cancel"/> fires it.
+    /// </summary>
+    private CancellationToken CallCancelled
     {
+        get
+        {
+            if (_cancelled is { } made)
+            {
+                return made.Token;
+            }
+
+            var source = CancellationTokenSource.CreateLinkedTokenSource(_context.RequestAborted);
+            if (Interlocked.CompareExchange(ref _cancelled, source, null) is { } raced)
+            {
+                source.Dispose();
+                return raced.Token;
+            }
+
+            // Cancel() may have run between the check and the publication: it saw no source, so fire it here.
+            if (_ended)
+            {
+                Cancel();
+            }
+
+            return source.Token;
+        }
+    }
+
+    /// <summary>
+    /// Upgrades the connection, frames it as the server end of a WebSocket and runs <paramref name="app"/> over it to the
+    /// end (one asynchronous method for both, so an open socket holds one state machine here).
+    /// </summary>
+    public static async Task RunAsync(RequestContext context, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options)
+    {
+        var stream = await context.UpgradeAsync().ConfigureAwait(false);
         var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
         {
             IsServer = true,
@@ -64,7 +93,7 @@ internal sealed class WebSocketSession
             Task task;
             using (AppSynchronizationContext.Enter())
             {
-                task = app(session._environment);
+                task = app(session);
             }
 
             await task.ConfigureAwait(false);
@@ -79,14 +108,15 @@ internal sealed class WebSocketSession
         {
             await stopping.DisposeAsync().ConfigureAwait(false);
             await session.CleanupAsync().ConfigureAwait(false);
-            session._cancelled.Dispose();
+            session._cancelled?.Dispose();
             socket.Dispose();
         }
     }
 
     private bool ClientEnded(Exception e)
         => _socket.State == WebSocketState.Aborted
-           || _cancelled.IsCancellationRequested
+           || _ended
+           || _context.RequestAborted.IsCancellationRequested
            || e is IOException or OperationCanceledException or ObjectDisposedException
            || (e is WebSocketException ws && ws.WebSocketErrorCode is WebSocketError.ConnectionClosedPrematurely or WebSocketError.InvalidState or WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType);
 
@@ -138,8 +168,7 @@ internal sealed class WebSocketSession
 
         if (result.MessageType == WebSocketMessageType.Close)
         {
-            _environment[WebSocketKeys.ClientCloseStatus] = (int)(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure);
-            _environment[WebSocketKeys.ClientCloseDescription] = _socket.CloseStatusDescription ?? string.Empty;
+            SetClientClose((int)(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure), _socket.CloseStatusDescription ?? string.Empty);
             return Tuple.Create(WebSocketKeys.CloseMessage, true, result.Count);
         }
 
@@ -211,7 +240,7 @@ internal sealed class WebSocketSession
     {
         try
         {
-            await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "server stopping", _cancelled.Token).ConfigureAwait(false);
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "server stopping", _context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
@@ -249,9 +278,10 @@ internal sealed class WebSocketSession
 
     private void Cancel()
     {
+        _ended = true;
         try
         {
-            _cancelled.Cancel();
+            _cancelled?.Cancel();
         }
         catch (AggregateException e)
         {
