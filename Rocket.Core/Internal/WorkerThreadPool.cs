@@ -202,6 +202,7 @@ internal sealed class WorkerThreadPool : IDisposable
     private void Run()
     {
         var exit = LoopExit.Failed;
+        var stat = WorkerThreadStates.Register();
         try
         {
             exit = Loop();
@@ -213,6 +214,7 @@ internal sealed class WorkerThreadPool : IDisposable
         }
         finally
         {
+            WorkerThreadStates.Unregister(stat);
             lock (_threads)
             {
                 _threads.Remove(Thread.CurrentThread);
