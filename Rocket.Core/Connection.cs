@@ -109,12 +109,18 @@ public sealed class Connection
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
-            Volatile.Write(ref _state, ConnectionState.Active);
-            KnownReadable = true; // the next receive reports the failure
+            // Closed under us (the monitor or Stop got it while idle): theirs. Otherwise the next receive reports the failure.
+            if (Interlocked.CompareExchange(ref _state, ConnectionState.Active, ConnectionState.Idle) != ConnectionState.Idle)
+            {
+                return false;
+            }
+
+            KnownReadable = true;
             return true;
         }
 #pragma warning restore CA2012
 
+        // A zero-byte receive that completes at once has really looked (the runtime peeks): the bytes are there.
         if (wait.IsCompleted)
         {
             Consume(wait);
@@ -483,11 +489,61 @@ public sealed class Connection
     {
         Consume(_pendingWait);
         _pendingWait = default;
+
+        // A pending zero-byte receive is completed by the socket's readiness event without a read (dotnet/corefx#28098), and
+        // that event can be handled late, on a busy thread pool: after a worker already read the bytes it announced and the
+        // connection went back to waiting. Taken for readable, the connection's worker then blocked in a receive until
+        // IOTimeout (and reset it), and Stop, which closes only idle connections, waited with it. So ask (poll(2), no
+        // wait); with nothing there, wait again. TLS is not asked: bytes SslStream has already taken in are invisible to the socket.
+        if (Tls is null && IsIdle && !ReceiveWillNotBlock() && WaitAgain())
+        {
+            return;
+        }
+
         if (Interlocked.CompareExchange(ref _state, ConnectionState.Active, ConnectionState.Idle) == ConnectionState.Idle)
         {
             KnownReadable = true;
             Listener.Server.ActiveQueue.Enqueue(this);
         }
+    }
+
+    /// <summary>True when a receive returns at once: bytes, end of stream or an error are waiting (or the socket is closed).</summary>
+    private bool ReceiveWillNotBlock()
+    {
+        try
+        {
+            return Socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Waits for readiness again, still idle; false when the wait completed at once or failed (the connection is then readable).</summary>
+    private bool WaitAgain()
+    {
+        ValueTask<int> wait;
+#pragma warning disable CA2012 // Consumed exactly once, as in WaitForData.
+        try
+        {
+            wait = Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+#pragma warning restore CA2012
+
+        if (wait.IsCompleted)
+        {
+            Consume(wait);
+            return false;
+        }
+
+        _pendingWait = wait;
+        wait.GetAwaiter().UnsafeOnCompleted(_onReadable);
+        return true;
     }
 
     private static void Consume(ValueTask<int> wait)
