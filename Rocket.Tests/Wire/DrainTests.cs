@@ -133,6 +133,50 @@ public class DrainTests
         Assert.That(stopping.Wait(TimeSpan.FromSeconds(20)), Is.True);
     }
 
+    [Test]
+    public void OverTlsAKeepAliveConnectionWokenWithNothingToReadIsNotHeldByAWorker()
+    {
+        using var certificates = new TestCertificates();
+        using var hold = new ManualResetEventSlim();
+        var server = new TestServer(HoldFirst(hold, out var entered), timeout: 1, limits: new ServerLimits { IOTimeout = TimeSpan.FromSeconds(60) },
+            interfaces: [("127.0.0.1", 0, certificates.KeyFile, certificates.CertificateFile)]);
+        try
+        {
+            using var tcp = new TcpClient();
+            tcp.Connect(server.EndPoint);
+            tcp.ReceiveTimeout = 20_000;
+            using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
+            ssl.AuthenticateAsClient("localhost");
+            int ReadStatus()
+            {
+                var head = new List<byte>();
+                while (head.Count < 4 || head[^4] != '\r' || head[^3] != '\n' || head[^2] != '\r' || head[^1] != '\n')
+                {
+                    var b = ssl.ReadByte();
+                    if (b < 0)
+                    {
+                        throw new IOException("end of stream in a head");
+                    }
+
+                    head.Add((byte)b);
+                }
+
+                var text = System.Text.Encoding.ASCII.GetString([.. head]);
+                var length = int.Parse(text.Split("\r\n").First(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))[15..].Trim());
+                ssl.ReadExactly(new byte[length]);
+                return int.Parse(text[9..12]);
+            }
+
+            WakeWithNothingToRead(server, t => ssl.Write(System.Text.Encoding.ASCII.GetBytes(t)), ReadStatus, hold, entered);
+            Assert.That(Wire.WaitUntil(() => server.Server.BusyThreadCount > 0, TimeSpan.FromMilliseconds(500)), Is.False, "no worker took the connection");
+            Assert.That(ssl.Read(new byte[16]), Is.EqualTo(0), "closed cleanly at the keep-alive timeout");
+        }
+        finally
+        {
+            server.Dispose();
+        }
+    }
+
     /// <summary>Answers /hold once <paramref name="hold"/> is set (signalling <paramref name="entered"/>), anything else at once.</summary>
     private static LambdaWorker HoldFirst(ManualResetEventSlim hold, out ManualResetEventSlim entered)
     {
@@ -157,13 +201,16 @@ public class DrainTests
     /// on the .NET thread pool, held busy here meanwhile), and the wait completes though nothing more was sent.
     /// </summary>
     private static void WakeWithNothingToRead(TestServer server, RawClient client, ManualResetEventSlim hold, ManualResetEventSlim entered)
+        => WakeWithNothingToRead(server, client.Send, () => client.ReadResponse().StatusCode, hold, entered);
+
+    private static void WakeWithNothingToRead(TestServer server, Action<string> send, Func<int> readStatus, ManualResetEventSlim hold, ManualResetEventSlim entered)
     {
         // First the connection must wait for data once (the runtime registers a socket with epoll at its first pending
         // receive), and /hold must wake that wait, so the engine is still busy with this socket's events when the next comes.
-        client.Send(Get);
-        Assert.That(client.ReadResponse().StatusCode, Is.EqualTo(200));
+        send(Get);
+        Assert.That(readStatus(), Is.EqualTo(200));
         Assert.That(Wire.WaitUntil(() => server.Server.BusyThreadCount == 0, TimeSpan.FromSeconds(10)), Is.True);
-        client.Send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+        send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.That(entered.Wait(TimeSpan.FromSeconds(10)), Is.True);
 
         var poolBusy = new ManualResetEventSlim(); // not disposed: queued items may still wait on it
@@ -181,10 +228,10 @@ public class DrainTests
             }
 
             Assert.That(Wire.WaitUntil(() => Volatile.Read(ref blocked) > 0 && ThreadPool.PendingWorkItemCount > 0, TimeSpan.FromSeconds(10)), Is.True);
-            client.Send(Get);
+            send(Get);
             hold.Set();
-            Assert.That(client.ReadResponse().StatusCode, Is.EqualTo(200));
-            Assert.That(client.ReadResponse().StatusCode, Is.EqualTo(200));
+            Assert.That(readStatus(), Is.EqualTo(200));
+            Assert.That(readStatus(), Is.EqualTo(200));
             Assert.That(Wire.WaitUntil(() => server.Server.BusyThreadCount == 0, TimeSpan.FromSeconds(10)), Is.True, "the connection waits for data again");
         }
         finally
