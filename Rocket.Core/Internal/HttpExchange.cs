@@ -235,10 +235,15 @@ internal sealed class HttpExchange
 
             MakeRoom(Limits.MaxRequestLineLength + Limits.MaxRequestHeadersTotalSize + 4);
             var wasEmpty = _inEnd == _inStart;
-            var n = Connection.Receive(_input.AsSpan(_inEnd));
+            var n = Connection.ReceiveHead(_input.AsSpan(_inEnd));
             if (n == 0)
             {
                 return -1;
+            }
+
+            if (n < 0)
+            {
+                return 0; // woken with nothing to read (see Connection.ReceiveHead): wait again
             }
 
             if (wasEmpty && Connection.HeadStartedAt == 0)
