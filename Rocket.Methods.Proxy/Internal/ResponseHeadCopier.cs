@@ -1,77 +1,78 @@
-using System.Net.Http.Headers;
-
 namespace RocketOwin.Methods.Proxy.Internal;
 
 /// <summary>Copies the upstream's status and header fields to the client response, minus the hop-by-hop ones.</summary>
+/// <remarks>Stateless apart from the options; the strings come from the connection's cache, so a repeated head allocates nothing.</remarks>
 internal sealed class ResponseHeadCopier(ProxyOptions options)
 {
     private readonly string? _via = options.Via;
 
-    /// <summary>Sets status and headers. For a 101 the Upgrade/Connection pair is kept: it is what the client switches on.</summary>
-    public void Copy(HttpResponseMessage source, RequestContext context)
+    /// <summary>Sets status and headers from the connection's parsed head. For a 101 the Upgrade/Connection pair is kept: it is what the client switches on.</summary>
+    public void Copy(UpstreamConnection connection, Response response)
     {
-        var response = context.Response;
-        response.StatusCode = (int)source.StatusCode;
+        var head = connection.Head;
+        var buffer = connection.ReadBuffer;
+        var strings = connection.Strings;
+        response.StatusCode = head.Status;
         var headers = response.Headers;
-        var fields = source.Headers.NonValidated;
-        HashSet<string>? named = null;
-        if (fields.TryGetValues("Connection", out var connection))
-        {
-            named = HeaderRules.NamedInConnection(connection);
-        }
-
+        var named = head.ConnectionNamesFields ? NamedInConnection(connection) : null;
         string? previousVia = null;
-        foreach (var field in fields)
+        string? upgrade = null;
+        for (var i = 0; i < head.FieldCount; i++)
         {
-            var name = field.Key;
+            var name = strings.Name(i, head.Name(buffer, i));
             if (HeaderRules.IsHopByHop(name) || (named is not null && named.Contains(name)))
             {
-                continue;
-            }
-
-            if (_via is not null && name.Equals("Via", StringComparison.OrdinalIgnoreCase))
-            {
-                previousVia = string.Join(", ", field.Value);
-                continue;
-            }
-
-            AddAll(headers, name, field.Value);
-        }
-
-        foreach (var field in source.Content.Headers.NonValidated)
-        {
-            if (field.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                // Declared, so the core frames the body by length (also for HEAD) and aborts if the upstream falls short.
-                foreach (var value in field.Value)
+                if (head.Status == 101 && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
                 {
-                    headers.Set("Content-Length", value);
+                    upgrade = strings.Value(i, head.Value(buffer, i));
                 }
 
                 continue;
             }
 
-            AddAll(headers, field.Key, field.Value);
+            var value = strings.Value(i, head.Value(buffer, i));
+            if (_via is not null && name.Equals("Via", StringComparison.OrdinalIgnoreCase))
+            {
+                previousVia = previousVia is null ? value : previousVia + ", " + value;
+                continue;
+            }
+
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                // Declared (one value: the parser refused differing ones), so the core frames the body by length (also
+                // for HEAD) and aborts if the upstream falls short.
+                headers.Set("Content-Length", value);
+                continue;
+            }
+
+            headers.Add(name, value);
         }
 
-        if (source.StatusCode == System.Net.HttpStatusCode.SwitchingProtocols && fields.TryGetValues("Upgrade", out var upgrade))
+        if (upgrade is not null)
         {
             headers.Set("Connection", "Upgrade");
-            AddAll(headers, "Upgrade", upgrade);
+            headers.Add("Upgrade", upgrade);
         }
 
         if (_via is not null)
         {
-            var hop = source.Version.Minor == 0 && source.Version.Major == 1 ? "1.0 " + _via : "1.1 " + _via;
+            var hop = head.VersionMinor == 0 ? "1.0 " + _via : "1.1 " + _via;
             headers.Set("Via", previousVia is null ? hop : previousVia + ", " + hop);
         }
     }
 
-    private static void AddAll(ResponseHeaders headers, string name, HeaderStringValues values)
+    private static HashSet<string>? NamedInConnection(UpstreamConnection connection)
     {
-        foreach (var value in values)
+        var head = connection.Head;
+        var values = new List<string>();
+        for (var i = 0; i < head.FieldCount; i++)
         {
-            headers.Add(name, value);
+            if (System.Text.Ascii.EqualsIgnoreCase(head.Name(connection.ReadBuffer, i), "Connection"u8))
+            {
+                values.Add(RocketOwin.Internal.Latin1.GetString(head.Value(connection.ReadBuffer, i)));
+            }
         }
+
+        return HeaderRules.NamedInConnection(values);
     }
 }

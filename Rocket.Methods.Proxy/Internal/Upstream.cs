@@ -1,12 +1,11 @@
 namespace RocketOwin.Methods.Proxy.Internal;
 
-/// <summary>One upstream server: where requests go, how many are in flight, and whether it is resting after a failure.</summary>
+/// <summary>One upstream server: where requests go, its connection pool, how many requests are in flight, and whether it is resting after a failure.</summary>
 /// <remarks>Shared by every request thread; counters are updated with interlocked operations.</remarks>
 internal sealed class Upstream
 {
     private int _outstanding;
     private long _downUntil;
-    private Target? _lastTarget;
     private long _lastLogLine;
     private int _unlogged;
 
@@ -14,15 +13,9 @@ internal sealed class Upstream
     {
         BaseUri = baseUri;
         Name = baseUri.GetLeftPart(UriPartial.Path).TrimEnd('/');
-
-        // "http://host:port" plus the path prefix without its trailing slash: the request path is appended as is.
-        Origin = baseUri.GetLeftPart(UriPartial.Authority);
+        Authority = baseUri.Authority;
         PathPrefix = baseUri.AbsolutePath.TrimEnd('/');
-        AsteriskFormTarget = new Uri(Origin + AsteriskFormStream.MarkerPath);
     }
-
-    /// <summary>Where an <c>OPTIONS *</c> is sent: the marker its handler's connections turn back into <c>*</c>.</summary>
-    public Uri AsteriskFormTarget { get; }
 
     /// <summary>The URL as configured.</summary>
     public Uri BaseUri { get; }
@@ -30,11 +23,14 @@ internal sealed class Upstream
     /// <summary>How logs name it: scheme, authority and path prefix.</summary>
     public string Name { get; }
 
-    /// <summary>Scheme and authority, e.g. <c>http://127.0.0.1:5000</c>.</summary>
-    public string Origin { get; }
+    /// <summary>host[:port] as the upstream's Host field (the port left out when it is 80), nginx's <c>$proxy_host</c>.</summary>
+    public string Authority { get; }
 
     /// <summary>The path prefix without a trailing slash; empty for none.</summary>
     public string PathPrefix { get; }
+
+    /// <summary>Its keep-alive connections (set by the pool that owns it).</summary>
+    public UpstreamConnectionPool Connections { get; set; } = null!;
 
     /// <summary>Requests sent to it and not finished yet.</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);
@@ -52,13 +48,6 @@ internal sealed class Upstream
     public bool WasMarkedDown => Volatile.Read(ref _downUntil) != 0;
 
     public void MarkUp() => Volatile.Write(ref _downUntil, 0);
-
-    /// <summary>The upstream URL built last, reused while requests ask for the same path and query (read and replaced without locks: it is immutable).</summary>
-    public Target? LastTarget
-    {
-        get => Volatile.Read(ref _lastTarget);
-        set => Volatile.Write(ref _lastTarget, value);
-    }
 
     /// <summary>
     /// Rate-limits failure logging: true for the first failure in each <paramref name="intervalMs"/> (that one is
@@ -80,7 +69,4 @@ internal sealed class Upstream
     }
 
     public override string ToString() => Name;
-
-    /// <summary>A raw path and query after path_base and the upstream URL made of them.</summary>
-    public sealed record Target(string Path, string Query, Uri Uri);
 }

@@ -12,11 +12,11 @@ internal sealed class UpstreamPool
     private readonly long _failTimeoutMs;
     private int _next = -1;
 
-    public UpstreamPool(IEnumerable<Uri> upstreams, BalanceMode balance, TimeSpan failTimeout)
+    public UpstreamPool(ProxyOptions options)
     {
-        _upstreams = [.. upstreams.Select(u => new Upstream(u))];
-        _balance = balance;
-        _failTimeoutMs = (long)failTimeout.TotalMilliseconds;
+        _upstreams = [.. options.Upstreams.Select(u => new Upstream(u) { Connections = new UpstreamConnectionPool(u, options) })];
+        _balance = options.Balance;
+        _failTimeoutMs = (long)options.FailTimeout.TotalMilliseconds;
     }
 
     public IReadOnlyList<Upstream> All => _upstreams;

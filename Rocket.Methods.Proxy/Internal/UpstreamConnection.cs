@@ -1,0 +1,245 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace RocketOwin.Methods.Proxy.Internal;
+
+/// <summary>
+/// One keep-alive HTTP/1.1 connection to an upstream: the socket, the buffer its responses are read into,
+/// the buffer request heads are written into, and the state the pool's sweep looks at (how long the current
+/// wait on the upstream has lasted, whether the client went away meanwhile).
+/// </summary>
+/// <remarks>
+/// Used by one exchange at a time; between exchanges it sits in its pool. The sweep thread reads the wait
+/// fields and may abort it (a shutdown of the socket: the pending receive or send ends at once).
+/// Both buffers belong to the connection, so a request on a pooled connection allocates nothing.
+/// </remarks>
+internal sealed class UpstreamConnection
+{
+    /// <summary>Bytes a response head may take (SocketsHttpHandler's default MaxResponseHeadersLength, 64 KiB).</summary>
+    public const int MaxHeadSize = 64 * 1024;
+
+    private const int InitialBufferSize = 8 * 1024;
+
+    private readonly object _gate = new();
+    private long _waitStart;
+    private int _abortReason;
+    private RequestContext? _owner;
+    private bool _watching;
+    private CancellationTokenRegistration _clientWatch;
+
+    public UpstreamConnection(Socket socket, UpstreamConnectionPool pool)
+    {
+        Socket = socket;
+        Pool = pool;
+    }
+
+    public Socket Socket { get; }
+
+    public UpstreamConnectionPool Pool { get; }
+
+    /// <summary>Where responses are read; <see cref="Start"/>..<see cref="End"/> are received and not yet used.</summary>
+    public byte[] ReadBuffer { get; private set; } = new byte[InitialBufferSize];
+
+    public int Start { get; set; }
+
+    public int End { get; set; }
+
+    public int Buffered => End - Start;
+
+    /// <summary>Where request heads are written (grown for a large head, then kept).</summary>
+    public byte[] WriteBuffer { get; set; } = new byte[InitialBufferSize];
+
+    /// <summary>Requests finished on it: more than 0 means it came from the pool and the upstream may have closed it meanwhile.</summary>
+    public int Requests { get; set; }
+
+    /// <summary>When it was put back into the pool (Environment.TickCount64).</summary>
+    public long IdleSince { get; set; }
+
+    /// <summary>The last response head's field strings, reused while the upstream repeats them (no string per field per response).</summary>
+    public HeaderStringCache Strings { get; } = new();
+
+    /// <summary>The parsed head of the response being read.</summary>
+    public ResponseHead Head { get; } = new();
+
+    /// <summary>A head receive left running while the body was sent (an upstream slow to answer Expect: 100-continue).</summary>
+    public Task<int>? PendingReceive { get; set; }
+
+    /// <summary>Handed to a tunnel after a 101: no longer the pool's.</summary>
+    public bool Tunnelled { get; set; }
+
+    public AbortReason Aborted => (AbortReason)Volatile.Read(ref _abortReason);
+
+    /// <summary>Marks the start of a wait on the upstream (a receive or a send that may block); the sweep times it.</summary>
+    public void BeginWait() => Volatile.Write(ref _waitStart, Environment.TickCount64);
+
+    public void EndWait() => Volatile.Write(ref _waitStart, 0);
+
+    public long WaitStart => Volatile.Read(ref _waitStart);
+
+    /// <summary>Binds the connection to the request it serves, so the sweep can watch for that client leaving during a long wait.</summary>
+    public void Attach(RequestContext context) => Volatile.Write(ref _owner, context);
+
+    /// <summary>Unbinds it before the request ends (under the lock the sweep takes: the context is reused by the next request).</summary>
+    public void Detach()
+    {
+        CancellationTokenRegistration watch = default;
+        lock (_gate)
+        {
+            _owner = null;
+            if (_watching)
+            {
+                _watching = false;
+                watch = _clientWatch;
+                _clientWatch = default;
+            }
+        }
+
+        // Waits for an Abort already running on the core's thread; Abort takes no lock, so this cannot deadlock.
+        watch.Dispose();
+    }
+
+    /// <summary>
+    /// Called by the sweep when a wait has lasted a while: from now on the client leaving aborts this connection.
+    /// Fast exchanges never get here, so they never enlist in the core's disconnect watch.
+    /// </summary>
+    public void WatchClient()
+    {
+        lock (_gate)
+        {
+            if (_owner is not { } context || _watching)
+            {
+                return;
+            }
+
+            _watching = true;
+            _clientWatch = context.RequestAborted.UnsafeRegister(static state => ((UpstreamConnection)state!).Abort(AbortReason.ClientGone), this);
+        }
+    }
+
+    /// <summary>Ends whatever waits on the socket: a shutdown wakes a pending receive (0 bytes) or send (an error).</summary>
+    public void Abort(AbortReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _abortReason, (int)reason, 0) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed: nothing waits on it.
+        }
+    }
+
+    /// <summary>Makes room for at least <paramref name="bytes"/> more bytes after <see cref="End"/>: moves buffered bytes to the front, grows up to <see cref="MaxHeadSize"/>.</summary>
+    /// <returns>False when the buffer is at its limit.</returns>
+    public bool MakeRoom(int bytes)
+    {
+        if (ReadBuffer.Length - End >= bytes)
+        {
+            return true;
+        }
+
+        var buffered = Buffered;
+        if (Start > 0)
+        {
+            ReadBuffer.AsSpan(Start, buffered).CopyTo(ReadBuffer);
+            Start = 0;
+            End = buffered;
+            if (ReadBuffer.Length - End >= bytes)
+            {
+                return true;
+            }
+        }
+
+        if (ReadBuffer.Length >= MaxHeadSize)
+        {
+            return false;
+        }
+
+        var larger = new byte[Math.Min(MaxHeadSize, ReadBuffer.Length * 2)];
+        ReadBuffer.AsSpan(0, End).CopyTo(larger);
+        ReadBuffer = larger;
+        return true;
+    }
+
+    /// <summary>Receives into the free end of the read buffer, timed by the sweep. 0: the upstream closed (or the connection was aborted: see <see cref="Aborted"/>).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> ReceiveMoreAsync()
+    {
+        var memory = ReadBuffer.AsMemory(End);
+        var receive = Socket.ReceiveAsync(memory, SocketFlags.None);
+        int n;
+        if (receive.IsCompleted)
+        {
+            n = receive.GetAwaiter().GetResult();
+        }
+        else
+        {
+            // Inside a longer wait (a whole response head) the outer one keeps its start.
+            var timed = WaitStart == 0;
+            if (timed)
+            {
+                BeginWait();
+            }
+
+            try
+            {
+                n = await receive.ConfigureAwait(false);
+            }
+            finally
+            {
+                if (timed)
+                {
+                    EndWait();
+                }
+            }
+        }
+
+        End += n;
+        return n;
+    }
+
+    /// <summary>Sends all of <paramref name="data"/>; a send that blocks (the upstream not reading) is timed by the sweep.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            var send = Socket.SendAsync(data, SocketFlags.None);
+            int n;
+            if (send.IsCompleted)
+            {
+                n = send.GetAwaiter().GetResult();
+            }
+            else
+            {
+                BeginWait();
+                try
+                {
+                    n = await send.ConfigureAwait(false);
+                }
+                finally
+                {
+                    EndWait();
+                }
+            }
+
+            data = data[n..];
+        }
+    }
+
+    public void Close()
+    {
+        try
+        {
+            Socket.Dispose();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+}
