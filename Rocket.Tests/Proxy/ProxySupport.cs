@@ -146,7 +146,7 @@ public sealed class RawUpstream : IDisposable
         }
     }
 
-    private static async Task<string> ReadHeadAsync(Socket socket)
+    public static async Task<string> ReadHeadAsync(Socket socket)
     {
         var sb = new StringBuilder();
         var one = new byte[1];
