@@ -13,20 +13,27 @@ internal sealed class HeaderStringCache
     private const int Slots = 32;
     private readonly string?[] _names = new string?[Slots];
     private readonly string?[] _values = new string?[Slots];
+    private readonly FieldKind[] _kinds = new FieldKind[Slots];
 
-    public string Name(int index, ReadOnlySpan<byte> bytes)
+    /// <summary>The field name at <paramref name="index"/> as a string, and what the proxy does with it.</summary>
+    public string Name(int index, ReadOnlySpan<byte> bytes, out FieldKind kind)
     {
         if (index >= Slots)
         {
-            return KnownHeaders.GetName(bytes);
+            var name = KnownHeaders.GetName(bytes);
+            kind = Classify(name);
+            return name;
         }
 
         if (_names[index] is { } cached && Latin1.Equals(cached, bytes))
         {
+            kind = _kinds[index];
             return cached;
         }
 
-        return _names[index] = KnownHeaders.GetName(bytes);
+        var made = _names[index] = KnownHeaders.GetName(bytes);
+        kind = _kinds[index] = Classify(made);
+        return made;
     }
 
     public string Value(int index, ReadOnlySpan<byte> bytes)
@@ -42,5 +49,25 @@ internal sealed class HeaderStringCache
         }
 
         return _values[index] = Latin1.GetString(bytes);
+    }
+
+    private static FieldKind Classify(string name)
+    {
+        if (name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
+        {
+            return FieldKind.Upgrade;
+        }
+
+        if (HeaderRules.IsHopByHop(name))
+        {
+            return FieldKind.HopByHop;
+        }
+
+        if (name.Equals("Via", StringComparison.OrdinalIgnoreCase))
+        {
+            return FieldKind.Via;
+        }
+
+        return name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) ? FieldKind.ContentLength : FieldKind.Plain;
     }
 }

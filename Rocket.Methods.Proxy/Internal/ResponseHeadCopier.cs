@@ -19,10 +19,10 @@ internal sealed class ResponseHeadCopier(ProxyOptions options)
         string? upgrade = null;
         for (var i = 0; i < head.FieldCount; i++)
         {
-            var name = strings.Name(i, head.Name(buffer, i));
-            if (HeaderRules.IsHopByHop(name) || (named is not null && named.Contains(name)))
+            var name = strings.Name(i, head.Name(buffer, i), out var kind);
+            if (kind is FieldKind.HopByHop or FieldKind.Upgrade || (named is not null && named.Contains(name)))
             {
-                if (head.Status == 101 && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
+                if (kind == FieldKind.Upgrade && head.Status == 101)
                 {
                     upgrade = strings.Value(i, head.Value(buffer, i));
                 }
@@ -31,13 +31,13 @@ internal sealed class ResponseHeadCopier(ProxyOptions options)
             }
 
             var value = strings.Value(i, head.Value(buffer, i));
-            if (_via is not null && name.Equals("Via", StringComparison.OrdinalIgnoreCase))
+            if (kind == FieldKind.Via && _via is not null)
             {
                 previousVia = previousVia is null ? value : previousVia + ", " + value;
                 continue;
             }
 
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            if (kind == FieldKind.ContentLength)
             {
                 // Declared (one value: the parser refused differing ones), so the core frames the body by length (also
                 // for HEAD) and aborts if the upstream falls short.
