@@ -7,9 +7,9 @@ namespace RocketOwin.Benchmarks.Micro;
 /// <summary>
 /// One GET / through an in-process Rocket <c>proxy</c> method to an in-process upstream
 /// (<see cref="ProxyUpstreamWorker"/>, "Hello, World!"), over one kept-alive loopback client connection.
-/// Allocated is everything the process allocated for one proxied request: the proxy's share (request
-/// message, SocketsHttpHandler, header copies) plus the upstream's (0 for the plaintext engine path) and
-/// this client's (0). Time per op is two loopback round trips and says little about throughput.
+/// Allocated is everything the process allocated for one proxied request: the proxy's share plus the engine's
+/// cost of an asynchronous request (see <see cref="AsyncHandlerRoundTripBenchmark"/>), the upstream's (0 for the
+/// plaintext engine path) and this client's (0). Time per op is two loopback round trips and says little about throughput.
 /// </summary>
 [MemoryDiagnoser]
 public class ProxyRoundTripBenchmarks : IDisposable
