@@ -220,4 +220,16 @@ public class ProxyUpstreamClientTests
         Assert.That(Exchange(client, Get).BodyText, Is.EqualTo("ok"));
         Assert.That(upstream.Connections, Is.EqualTo(2));
     }
+
+    [Test]
+    public void AnUpstreamNamedByHostNameIsResolvedAndReached()
+    {
+        using var upstream = new RawUpstream((s, _) => RawUpstream.SendAsync(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nname"));
+        using var proxy = ProxyServer.Start(upstream.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
+        using var client = proxy.Connect();
+        var response = Exchange(client, Get);
+        Assert.That(response.StatusLine, Is.EqualTo("HTTP/1.1 200 OK"));
+        Assert.That(response.BodyText, Is.EqualTo("name"));
+        Assert.That(upstream.FirstRequest.Task.Result, Does.Contain("\r\nHost: localhost:"));
+    }
 }
