@@ -117,49 +117,58 @@ internal sealed class UpgradedStream : Stream
         base.Dispose(disposing);
     }
 
+    /// <remarks>
+    /// The read after the wait is asynchronous too, never <c>Socket.Receive</c>: a zero-byte receive is only a hint (the
+    /// runtime completes it on any readiness notification, also a stale one for bytes another thread has read meanwhile),
+    /// and this continuation may run on the socket engine's own thread (inline completions, as the rocket command runs).
+    /// A blocking receive there on a quiet client stalled every connection of that engine for the I/O timeout. When the
+    /// bytes are there (almost always) the receive completes synchronously with one recv(2), as the blocking one did.
+    /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadAheadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        var connection = _exchange.Connection;
-        while (true)
+        var socket = _exchange.Connection.Socket;
+        byte[] ahead;
+        int n;
+        try
         {
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            ahead = ArrayPool<byte>.Shared.Rent(ReadAheadSize);
             try
             {
-                await connection.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                n = await socket.ReceiveAsync(ahead, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
-            catch (SocketException e)
-            {
-                throw new IOException($"receive failed: {e.SocketErrorCode}", e);
-            }
-
-            var ahead = ArrayPool<byte>.Shared.Rent(ReadAheadSize);
-            var n = connection.Socket.Receive(ahead, SocketFlags.None, out var error);
-            if (error != SocketError.Success || n == 0)
+            catch
             {
                 ArrayPool<byte>.Shared.Return(ahead);
-                if (error == SocketError.WouldBlock)
-                {
-                    continue; // readable turned out empty: wait again
-                }
-
-                return error == SocketError.Success ? 0 : throw new IOException($"receive failed: {error}", new SocketException((int)error));
+                throw;
             }
-
-            // Counted as handed out: the rest is counted when a later read takes it.
-            var taken = Math.Min(n, buffer.Length);
-            _exchange.UpgradedBytesIn += taken;
-            ahead.AsSpan(0, taken).CopyTo(buffer.Span);
-            if (taken == n)
-            {
-                ArrayPool<byte>.Shared.Return(ahead);
-            }
-            else
-            {
-                (_ahead, _aheadStart, _aheadEnd) = (ahead, taken, n);
-            }
-
-            return taken;
         }
+        catch (SocketException e)
+        {
+            throw new IOException($"receive failed: {e.SocketErrorCode}", e);
+        }
+
+        if (n == 0)
+        {
+            ArrayPool<byte>.Shared.Return(ahead);
+            return 0;
+        }
+
+        // Counted as handed out: the rest is counted when a later read takes it.
+        var taken = Math.Min(n, buffer.Length);
+        _exchange.UpgradedBytesIn += taken;
+        ahead.AsSpan(0, taken).CopyTo(buffer.Span);
+        if (taken == n)
+        {
+            ArrayPool<byte>.Shared.Return(ahead);
+        }
+        else
+        {
+            (_ahead, _aheadStart, _aheadEnd) = (ahead, taken, n);
+        }
+
+        return taken;
     }
 
     /// <summary>Serves bytes left in the read-ahead buffer (already counted); the buffer goes back to the pool once empty.</summary>
