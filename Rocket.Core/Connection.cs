@@ -414,6 +414,23 @@ public sealed class Connection
 
             while (!data.IsEmpty)
             {
+                // An upgraded connection's socket is non-blocking (RequestContext.UpgradeAsync): what the socket buffer takes
+                // at once goes out with one send(2) and no asynchronous operation, which it would otherwise keep allocated.
+                if (!Socket.Blocking)
+                {
+                    var sent = Socket.Send(data.Span, SocketFlags.None, out var error);
+                    if (error == SocketError.Success)
+                    {
+                        data = data[sent..];
+                        continue;
+                    }
+
+                    if (error != SocketError.WouldBlock)
+                    {
+                        throw new IOException($"send failed: {error}", new SocketException((int)error));
+                    }
+                }
+
                 var n = await Socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 data = data[n..];
             }

@@ -93,6 +93,12 @@ public sealed class RequestContext
         }
 
         _exchange.Upgraded = true;
+        if (_exchange.Connection.Tls is null)
+        {
+            // From here on the stream reads and writes without ever blocking a thread (UpgradedStream), the 101 included.
+            _exchange.Connection.Socket.Blocking = false;
+        }
+
         await response.FlushAsync(cancellationToken).ConfigureAwait(false);
         Worker.LogRequest(_exchange, 101);
         _exchange.ReleaseBuffers();

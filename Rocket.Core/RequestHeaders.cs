@@ -122,13 +122,20 @@ public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
 
     internal void Clear() => _count = 0;
 
+    /// <summary>An upgraded connection keeps its request's fields for as long as it lives: no spare slots.</summary>
+    internal void Trim()
+    {
+        Array.Resize(ref _names, _count);
+        Array.Resize(ref _values, _count);
+    }
+
     /// <summary>Appends a field from raw bytes, reusing the previous request's strings when the bytes match.</summary>
     internal void Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
         if (_count == _names.Length)
         {
-            Array.Resize(ref _names, _count * 2);
-            Array.Resize(ref _values, _count * 2);
+            Array.Resize(ref _names, Math.Max(16, _count * 2));
+            Array.Resize(ref _values, Math.Max(16, _count * 2));
         }
 
         var i = _count++;

@@ -144,12 +144,20 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
         _count = 0;
     }
 
+    /// <summary>After a 101 has gone out the fields are never sent again: an upgraded connection keeps none of them.</summary>
+    internal void Release()
+    {
+        _names = [];
+        _values = [];
+        _count = 0;
+    }
+
     private void Append(string name, string value)
     {
         if (_count == _names.Length)
         {
-            Array.Resize(ref _names, _count * 2);
-            Array.Resize(ref _values, _count * 2);
+            Array.Resize(ref _names, Math.Max(8, _count * 2));
+            Array.Resize(ref _values, Math.Max(8, _count * 2));
         }
 
         _names[_count] = name;

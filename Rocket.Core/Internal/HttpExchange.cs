@@ -111,6 +111,8 @@ internal sealed class HttpExchange
         _inEnd = _input.Length;
         Output.Release();
         Response.ReleaseBuffer();
+        Response.Headers.Release();
+        Request.Headers.Trim();
         BuffersReleased = true;
     }
 

@@ -45,7 +45,7 @@ internal sealed class UpgradedStream : Stream
     {
         var n = TakeBuffered(buffer);
         n = n > 0 ? n : TakeReadAhead(buffer);
-        n = n > 0 ? n : _exchange.Connection.Receive(buffer);
+        n = n > 0 ? n : _exchange.Connection.Tls is null ? ReceiveWaiting(buffer) : _exchange.Connection.Receive(buffer);
         _exchange.UpgradedBytesIn += n;
         return n;
     }
@@ -82,7 +82,15 @@ internal sealed class UpgradedStream : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        _exchange.Connection.Send(buffer);
+        if (_exchange.Connection.Tls is null)
+        {
+            SendWaiting(buffer);
+        }
+        else
+        {
+            _exchange.Connection.Send(buffer);
+        }
+
         _exchange.UpgradedBytesOut += buffer.Length;
     }
 
@@ -118,57 +126,109 @@ internal sealed class UpgradedStream : Stream
     }
 
     /// <remarks>
-    /// The read after the wait is asynchronous too, never <c>Socket.Receive</c>: a zero-byte receive is only a hint (the
-    /// runtime completes it on any readiness notification, also a stale one for bytes another thread has read meanwhile),
-    /// and this continuation may run on the socket engine's own thread (inline completions, as the rocket command runs).
-    /// A blocking receive there on a quiet client stalled every connection of that engine for the I/O timeout. When the
-    /// bytes are there (almost always) the receive completes synchronously with one recv(2), as the blocking one did.
+    /// The socket is non-blocking (RequestContext.UpgradeAsync), so the receive after the wait never blocks: a zero-byte
+    /// receive is only a hint (the runtime completes it on any readiness notification, also a stale one for bytes another
+    /// thread has read meanwhile), and this continuation may run on the socket engine's own thread (inline completions,
+    /// as the rocket command runs). A blocking receive there on a quiet client once stalled every connection of that
+    /// engine for the I/O timeout. Nothing read: wait again, still holding no buffer.
     /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadAheadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var socket = _exchange.Connection.Socket;
-        byte[] ahead;
-        int n;
-        try
+        while (true)
         {
-            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            ahead = ArrayPool<byte>.Shared.Rent(ReadAheadSize);
             try
             {
-                n = await socket.ReceiveAsync(ahead, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch (SocketException e)
+            {
+                throw new IOException($"receive failed: {e.SocketErrorCode}", e);
+            }
+
+            var ahead = ArrayPool<byte>.Shared.Rent(ReadAheadSize);
+            var n = socket.Receive(ahead, SocketFlags.None, out var error);
+            if (error != SocketError.Success || n == 0)
             {
                 ArrayPool<byte>.Shared.Return(ahead);
-                throw;
+                if (error == SocketError.WouldBlock)
+                {
+                    continue;
+                }
+
+                return error == SocketError.Success ? 0 : throw new IOException($"receive failed: {error}", new SocketException((int)error));
+            }
+
+            // Counted as handed out: the rest is counted when a later read takes it.
+            var taken = Math.Min(n, buffer.Length);
+            _exchange.UpgradedBytesIn += taken;
+            ahead.AsSpan(0, taken).CopyTo(buffer.Span);
+            if (taken == n)
+            {
+                ArrayPool<byte>.Shared.Return(ahead);
+            }
+            else
+            {
+                (_ahead, _aheadStart, _aheadEnd) = (ahead, taken, n);
+            }
+
+            return taken;
+        }
+    }
+
+    /// <summary>A synchronous read (the application's choice): waits in poll(2) on this thread, up to the I/O timeout.</summary>
+    private int ReceiveWaiting(Span<byte> buffer)
+    {
+        var socket = _exchange.Connection.Socket;
+        while (true)
+        {
+            var n = socket.Receive(buffer, SocketFlags.None, out var error);
+            if (error == SocketError.Success)
+            {
+                return n;
+            }
+
+            if (error != SocketError.WouldBlock)
+            {
+                throw new IOException($"receive failed: {error}", new SocketException((int)error));
+            }
+
+            if (!socket.Poll(_exchange.Server.Limits.IOTimeout, SelectMode.SelectRead))
+            {
+                throw new TimeoutException("receive timed out");
             }
         }
-        catch (SocketException e)
-        {
-            throw new IOException($"receive failed: {e.SocketErrorCode}", e);
-        }
+    }
 
-        if (n == 0)
+    /// <summary>A synchronous write (the application's choice): waits in poll(2) on this thread while the socket buffer is full, up to the I/O timeout each time.</summary>
+    private void SendWaiting(ReadOnlySpan<byte> buffer)
+    {
+        var connection = _exchange.Connection;
+        connection.BeginWrite(buffer.Length);
+        try
         {
-            ArrayPool<byte>.Shared.Return(ahead);
-            return 0;
+            while (!buffer.IsEmpty)
+            {
+                var n = connection.Socket.Send(buffer, SocketFlags.None, out var error);
+                if (error == SocketError.Success)
+                {
+                    buffer = buffer[n..];
+                }
+                else if (error != SocketError.WouldBlock)
+                {
+                    throw new IOException($"send failed: {error}", new SocketException((int)error));
+                }
+                else if (!connection.Socket.Poll(_exchange.Server.Limits.IOTimeout, SelectMode.SelectWrite))
+                {
+                    throw new IOException("send timed out", new TimeoutException());
+                }
+            }
         }
-
-        // Counted as handed out: the rest is counted when a later read takes it.
-        var taken = Math.Min(n, buffer.Length);
-        _exchange.UpgradedBytesIn += taken;
-        ahead.AsSpan(0, taken).CopyTo(buffer.Span);
-        if (taken == n)
+        finally
         {
-            ArrayPool<byte>.Shared.Return(ahead);
+            connection.EndWrite();
         }
-        else
-        {
-            (_ahead, _aheadStart, _aheadEnd) = (ahead, taken, n);
-        }
-
-        return taken;
     }
 
     /// <summary>Serves bytes left in the read-ahead buffer (already counted); the buffer goes back to the pool once empty.</summary>

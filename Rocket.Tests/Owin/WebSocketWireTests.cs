@@ -163,6 +163,41 @@ public class WebSocketWireTests
         Assert.That(Encoding.ASCII.GetString(client.ReadExactly(4)), Is.EqualTo("more"));
     }
 
+    /// <summary>
+    /// The upgraded socket is non-blocking (so no read or write ever holds a thread by itself); an application that reads
+    /// and writes synchronously still waits for the client's bytes and for room to send 4 MiB to a slow reader.
+    /// </summary>
+    [Test]
+    public void AnOpaqueStreamReadAndWrittenSynchronouslyWaitsForTheClient()
+    {
+        const int Big = 4 * 1024 * 1024;
+        using var server = Serve(env =>
+        {
+            ((OpaqueUpgrade)env["opaque.Upgrade"])(new Dictionary<string, object>(), opaque => Task.Run(() =>
+            {
+                var stream = (Stream)opaque["opaque.Stream"];
+                var buffer = new byte[4];
+                stream.ReadExactly(buffer);
+                stream.Write(new byte[Big]);
+                stream.Write(buffer);
+            }));
+            return Task.CompletedTask;
+        });
+        using var client = server.Connect();
+        client.Send("GET /raw HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo/1\r\n\r\n");
+        Assert.That(client.ReadLine(), Is.EqualTo("HTTP/1.1 101 Switching Protocols"));
+        while (!string.IsNullOrEmpty(client.ReadLine()))
+        {
+        }
+
+        // The server's read finds nothing at first and must wait for these bytes.
+        Thread.Sleep(200);
+        client.Send("ping");
+        Thread.Sleep(200);
+        Assert.That(client.ReadExactly(Big), Has.Length.EqualTo(Big));
+        Assert.That(Encoding.ASCII.GetString(client.ReadExactly(4)), Is.EqualTo("ping"));
+    }
+
     [Test]
     public void AnApplicationThatDoesNotAcceptAnswersTheUpgradeRequestAsPlainHttp()
     {
