@@ -75,6 +75,7 @@ internal static partial class WebSocketCommand
             foreach (var server in servers.Where(_ => settings.Prewarm > 0))
             {
                 Log.Progress($"prewarm {server.Name}: {settings.Prewarm} s");
+                using var alone = Alone(server, servers);
                 await LoadAsync(server.Port, settings with { Warmup = 0, Duration = settings.Prewarm }, cancellationToken).ConfigureAwait(false);
             }
 
@@ -82,6 +83,9 @@ internal static partial class WebSocketCommand
             {
                 foreach (var server in servers)
                 {
+                    // The other server shares the core: paused, so work left over from its own run (an idle Kestrel was seen
+                    // taking ~27% of the core for seconds after one) does not count against this one.
+                    using var alone = Alone(server, servers);
                     var watch = CpuWatch.Start([.. servers.Select(s => s.Pid)]);
                     var ticks = ProcStats.CpuTicks(server.Pid);
                     var (rate, total) = await LoadAsync(server.Port, settings, cancellationToken).ConfigureAwait(false);
@@ -116,6 +120,29 @@ internal static partial class WebSocketCommand
         var report = await ReportAsync(settings, commands, measurements, idle, kinds.Select(k => k.Item2).ToArray(), cancellationToken).ConfigureAwait(false);
         await Report.PublishAsync(report, output, cancellationToken).ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>Pauses every server but <paramref name="measured"/> until disposed.</summary>
+    private static Paused Alone(ServerProcess measured, IReadOnlyList<ServerProcess> servers)
+    {
+        var others = servers.Where(s => s != measured).Select(s => s.Pid).ToArray();
+        foreach (var pid in others)
+        {
+            NativeMethods.Pause(pid);
+        }
+
+        return new Paused(others);
+    }
+
+    private sealed class Paused(int[] pids) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var pid in pids)
+            {
+                NativeMethods.Resume(pid);
+            }
+        }
     }
 
     /// <summary>One load run from a child pinned to the load core: messages (round trips) per second, and round trips in all.</summary>

@@ -6,6 +6,8 @@ namespace RocketOwin.Benchmarks.Harness;
 internal static partial class NativeMethods
 {
     public const int SigTerm = 15;
+    private const int SigCont = 18;
+    private const int SigStop = 19;
     private const int RlimitNoFile = 7;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -26,6 +28,12 @@ internal static partial class NativeMethods
 
     /// <summary>Sends SIGTERM to one process we started; false when it is already gone.</summary>
     public static bool Terminate(int pid) => Kill(pid, SigTerm) == 0;
+
+    /// <summary>Stops one process we started (SIGSTOP) until <see cref="Resume"/>: it takes no CPU meanwhile.</summary>
+    public static bool Pause(int pid) => Kill(pid, SigStop) == 0;
+
+    /// <summary>Lets a process paused by <see cref="Pause"/> run again (SIGCONT).</summary>
+    public static bool Resume(int pid) => Kill(pid, SigCont) == 0;
 
     /// <summary>
     /// Raises the soft RLIMIT_NOFILE to at least <paramref name="wanted"/> (never above the hard limit)
