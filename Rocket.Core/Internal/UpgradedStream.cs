@@ -128,7 +128,7 @@ internal sealed class UpgradedStream : Stream
     /// <remarks>
     /// The socket is non-blocking (RequestContext.UpgradeAsync), so the receive after the wait never blocks: a zero-byte
     /// receive is only a hint (the runtime completes it on any readiness notification, also a stale one for bytes another
-    /// thread has read meanwhile), and this continuation may run on the socket engine's own thread (inline completions,
+    /// thread has read meanwhile: dotnet/corefx#28098), and this continuation may run on the socket engine's own thread (inline completions,
     /// as the rocket command runs). A blocking receive there on a quiet client once stalled every connection of that
     /// engine for the I/O timeout. Nothing read: wait again, still holding no buffer.
     /// </remarks>
