@@ -19,7 +19,7 @@ public sealed class RequestContext
     internal RequestContext(HttpExchange exchange) => _exchange = exchange;
 
     /// <summary>The connection the request arrived on.</summary>
-    public Connection Connection => _exchange.Connection;
+    public Connection Connection => _exchange.Connection.Public;
 
     /// <summary>The request line and headers.</summary>
     public RequestHead Request => _exchange.Request;
@@ -100,7 +100,7 @@ public sealed class RequestContext
         }
 
         await response.FlushAsync(cancellationToken).ConfigureAwait(false);
-        Worker.LogRequest(_exchange, 101);
+        RequestLog.Completed(_exchange, 101);
         _exchange.ReleaseBuffers();
         return new UpgradedStream(_exchange);
     }
@@ -167,7 +167,7 @@ public sealed class RequestContext
         }
     }
 
-    private async Task WatchAsync(Connection connection)
+    private async Task WatchAsync(ConnectionTransport connection)
     {
         try
         {

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using RocketOwin.Internal;
 
 namespace RocketOwin;
@@ -17,18 +16,13 @@ namespace RocketOwin;
 /// </remarks>
 public sealed class Response
 {
-    private static readonly byte[] ServerLine = "Server: Rocket.Owin\r\n"u8.ToArray();
-    private static readonly byte[] Crlf = "\r\n"u8.ToArray();
-    private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray();
-
     private readonly HttpExchange _exchange;
+    private readonly ResponseWriter _writer;
     private byte[] _pending;
     private readonly List<(Action<object?> Callback, object? State)> _onStarting = [];
     private int _pendingCount;
     private int _statusCode = 200;
     private string? _reasonPhrase;
-    private Framing _framing;
-    private long _declaredLength;
     private long _bodyWritten;
     private bool _started;
     private bool _completed;
@@ -39,18 +33,11 @@ public sealed class Response
         _exchange = exchange;
         _pending = new byte[bufferSize];
         Headers = new ResponseHeaders(this);
+        _writer = new ResponseWriter(exchange, this);
     }
 
     /// <summary>Gives up the body buffer: after a 101 the response is over (the exchange is not reused).</summary>
     internal void ReleaseBuffer() => _pending = [];
-
-    private enum Framing
-    {
-        NoBody,
-        ContentLength,
-        Chunked,
-        CloseDelimited,
-    }
 
     /// <summary>The status code; 200 until set. 100–999.</summary>
     /// <exception cref="InvalidOperationException">Set after the response started.</exception>
@@ -151,24 +138,19 @@ public sealed class Response
             Start(final: false);
         }
 
-        var output = _exchange.Output;
-        if (!AppendFramed(data, out var direct))
+        _bodyWritten += data.Length;
+        if (!_writer.AppendFramed(data, _pending.Length, out var direct))
         {
             return;
         }
 
         if (direct)
         {
-            output.Flush();
-            _exchange.Connection.Send(data);
-            if (_framing == Framing.Chunked)
-            {
-                output.Write(Crlf);
-            }
+            _writer.WriteDirect(data);
         }
-        else if (output.Count >= _pending.Length)
+        else if (_exchange.Output.Count >= _pending.Length)
         {
-            output.Flush();
+            _exchange.Output.Flush();
         }
     }
 
@@ -197,14 +179,15 @@ public sealed class Response
             Start(final: false);
         }
 
-        if (!AppendFramed(data.Span, out var direct))
+        _bodyWritten += data.Length;
+        if (!_writer.AppendFramed(data.Span, _pending.Length, out var direct))
         {
             return ValueTask.CompletedTask;
         }
 
         if (direct)
         {
-            return WriteDirectAsync(data, cancellationToken);
+            return _writer.WriteDirectAsync(data, cancellationToken);
         }
 
         return _exchange.Output.Count >= _pending.Length ? _exchange.Output.FlushAsync(cancellationToken) : ValueTask.CompletedTask;
@@ -258,29 +241,20 @@ public sealed class Response
         }
 
         _bodyWritten += count;
-        CheckDeclaredLength();
-        if (_exchange.Request.Method == "HEAD" || _framing == Framing.NoBody)
+        if (!_writer.BeginBodyWrite(count))
         {
             return;
         }
 
-        if (_framing == Framing.Chunked)
-        {
-            WriteChunkHeader(count);
-        }
-
         await _exchange.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         await FileSender.SendAsync(_exchange.Connection, path, offset, count, cancellationToken).ConfigureAwait(false);
-        if (_framing == Framing.Chunked)
-        {
-            _exchange.Output.Write(Crlf);
-        }
+        _writer.EndBodyWrite();
     }
 
     internal bool IsCompleted => _completed;
 
     /// <summary>True when the connection may serve another request after this response.</summary>
-    internal bool KeepAlive { get; private set; }
+    internal bool KeepAlive => _writer.KeepAlive;
 
     internal void ThrowIfStarted()
     {
@@ -300,8 +274,7 @@ public sealed class Response
         _bodyWritten = 0;
         _started = false;
         _completed = false;
-        _framing = Framing.NoBody;
-        KeepAlive = false;
+        _writer.Reset();
     }
 
     /// <summary>Ends the response after the handler finished: sends headers with a Content-Length if not started, the last chunk if chunked.</summary>
@@ -317,19 +290,15 @@ public sealed class Response
         {
             Start(final: true);
         }
-        else if (_framing == Framing.Chunked && _exchange.Request.Method != "HEAD")
+        else
         {
-            _exchange.Output.Write(LastChunk);
-        }
-        else if (_framing == Framing.ContentLength && _bodyWritten < _declaredLength && _exchange.Request.Method != "HEAD")
-        {
-            throw new InvalidOperationException($"The response declared Content-Length {_declaredLength} but only {_bodyWritten} bytes were written.");
+            _writer.Complete();
         }
 
         _completed = true;
     }
 
-    /// <summary>Writes the head and the buffered body into the output buffer. The one place framing is decided.</summary>
+    /// <summary>Runs the OnStarting callbacks, then has the writer frame and write the head and the buffered body.</summary>
     private void Start(bool final)
     {
         // RFC 9110 §15.2.2: a 101 switches protocols; sent without an upgrade, the client would wait for a protocol that never comes.
@@ -345,192 +314,11 @@ public sealed class Response
         }
 
         _onStarting.Clear();
-        var request = _exchange.Request;
-        var isHead = request.Method == "HEAD";
-        var declared = ParseDeclaredLength();
         var appClose = Headers.TryGetValue("Connection", out var connection) && connection.Contains("close", StringComparison.OrdinalIgnoreCase);
-
-        if (_statusCode is < 200 or 204 or 304)
-        {
-            _framing = Framing.NoBody;
-        }
-        else if (declared >= 0)
-        {
-            _framing = Framing.ContentLength;
-            _declaredLength = declared;
-            // A HEAD response's body is discarded (RFC 9110 §9.3.2), so what the handler wrote cannot contradict the length.
-            if (!isHead && (_bodyWritten > declared || (final && _bodyWritten != declared)))
-            {
-                throw new InvalidOperationException($"The response declared Content-Length {declared} but {_bodyWritten} bytes were written.");
-            }
-        }
-        else if (final && (!isHead || _bodyWritten > 0))
-        {
-            _framing = Framing.ContentLength;
-            _declaredLength = _bodyWritten;
-        }
-        else if (final)
-        {
-            _framing = Framing.NoBody; // HEAD with nothing written: no length to announce
-        }
-        else if (request.Version == HttpVersion.Http11)
-        {
-            _framing = Framing.Chunked;
-        }
-        else
-        {
-            _framing = Framing.CloseDelimited;
-        }
-
-        KeepAlive = _exchange.KeepAliveAllowed && request.KeepAlive && !appClose && _framing != Framing.CloseDelimited;
+        _writer.DecideFraming(ParseDeclaredLength(), final, appClose);
         _started = true;
-        WriteHead(request);
-
-        if (_pendingCount > 0 && !isHead)
-        {
-            if (_framing == Framing.Chunked)
-            {
-                WriteChunkHeader(_pendingCount);
-                _exchange.Output.Write(_pending.AsSpan(0, _pendingCount));
-                _exchange.Output.Write(Crlf);
-            }
-            else
-            {
-                _exchange.Output.Write(_pending.AsSpan(0, _pendingCount));
-            }
-        }
-
+        _writer.WriteHead(_pending.AsSpan(0, _pendingCount));
         _pendingCount = 0;
-    }
-
-    private void WriteHead(RequestHead request)
-    {
-        var output = _exchange.Output;
-        var statusLine = _reasonPhrase is null ? ReasonPhrases.GetStatusLine(_statusCode) : null;
-        if (statusLine is not null)
-        {
-            output.Write(statusLine);
-        }
-        else
-        {
-            WriteAscii(output, $"HTTP/1.1 {_statusCode} {_reasonPhrase ?? ReasonPhrases.Get(_statusCode)}\r\n");
-        }
-
-        if (!Headers.Contains("Server"))
-        {
-            output.Write(ServerLine);
-        }
-
-        if (!Headers.Contains("Date"))
-        {
-            output.Write(DateHeader.Line);
-        }
-
-        for (var i = 0; i < Headers.Count; i++)
-        {
-            var name = Headers.NameAt(i);
-            if (IsFramingHeader(name) && _statusCode != 101)
-            {
-                continue;
-            }
-
-            var value = Headers.ValueAt(i);
-            var span = output.GetSpan(name.Length + value.Length + 4);
-            var n = Latin1.Write(name, span);
-            span[n++] = (byte)':';
-            span[n++] = (byte)' ';
-            n += Latin1.Write(value, span[n..]);
-            span[n++] = (byte)'\r';
-            span[n++] = (byte)'\n';
-            output.Advance(n);
-        }
-
-        switch (_framing)
-        {
-            case Framing.ContentLength:
-            {
-                var span = output.GetSpan(40);
-                "Content-Length: "u8.CopyTo(span);
-                Utf8Formatter.TryFormat(_declaredLength, span[16..], out var digits);
-                span[16 + digits] = (byte)'\r';
-                span[17 + digits] = (byte)'\n';
-                output.Advance(18 + digits);
-                break;
-            }
-
-            case Framing.Chunked:
-                output.Write("Transfer-Encoding: chunked\r\n"u8);
-                break;
-            case Framing.NoBody when _statusCode == 304 && Headers.Contains("Content-Length"):
-                WriteAscii(output, $"Content-Length: {Headers["Content-Length"]}\r\n");
-                break;
-        }
-
-        if (_statusCode == 101)
-        {
-            // Switching protocols: the handler's Connection/Upgrade fields were written above.
-        }
-        else if (!KeepAlive && request.Version == HttpVersion.Http11)
-        {
-            output.Write("Connection: close\r\n"u8);
-        }
-        else if (KeepAlive && request.Version == HttpVersion.Http10)
-        {
-            output.Write("Connection: keep-alive\r\n"u8);
-        }
-
-        output.Write(Crlf);
-    }
-
-    /// <summary>Counts body bytes and appends them with framing when they fit the output buffer; false when nothing goes on the wire (HEAD, no-body status).</summary>
-    private bool AppendFramed(ReadOnlySpan<byte> data, out bool direct)
-    {
-        direct = false;
-        _bodyWritten += data.Length;
-        CheckDeclaredLength();
-        if (_framing == Framing.NoBody || _exchange.Request.Method == "HEAD")
-        {
-            return false;
-        }
-
-        if (_framing == Framing.Chunked)
-        {
-            WriteChunkHeader(data.Length);
-        }
-
-        var output = _exchange.Output;
-        if (data.Length <= output.Free - 2 || data.Length < _pending.Length)
-        {
-            output.Write(data);
-            if (_framing == Framing.Chunked)
-            {
-                output.Write(Crlf);
-            }
-
-            return true;
-        }
-
-        direct = true;
-        return true;
-    }
-
-    private async ValueTask WriteDirectAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        // Pending bytes (typically the head) and the body leave in one gathered send, as nginx's writev does.
-        await _exchange.Output.FlushWithAsync(data, cancellationToken).ConfigureAwait(false);
-        if (_framing == Framing.Chunked)
-        {
-            _exchange.Output.Write(Crlf);
-        }
-    }
-
-    private void WriteChunkHeader(long length)
-    {
-        var span = _exchange.Output.GetSpan(20);
-        Utf8Formatter.TryFormat(length, span, out var n, new System.Buffers.StandardFormat('X'));
-        span[n++] = (byte)'\r';
-        span[n++] = (byte)'\n';
-        _exchange.Output.Advance(n);
     }
 
     /// <summary>Before the head is sent, checks a write against a Content-Length the handler declared, so the write itself throws (as documented).</summary>
@@ -539,14 +327,6 @@ public sealed class Response
         if (Headers.Count > 0 && _exchange.Request.Method != "HEAD" && ParseDeclaredLength() is var declared and >= 0 && _bodyWritten + length > declared)
         {
             throw new InvalidOperationException($"The response body is longer than its declared Content-Length {declared}.");
-        }
-    }
-
-    private void CheckDeclaredLength()
-    {
-        if (_framing == Framing.ContentLength && _bodyWritten > _declaredLength && _exchange.Request.Method != "HEAD")
-        {
-            throw new InvalidOperationException($"The response body is longer than its declared Content-Length {_declaredLength}.");
         }
     }
 
@@ -576,16 +356,5 @@ public sealed class Response
         {
             throw new InvalidOperationException($"A {_statusCode} response cannot have a body (RFC 9110 §6.4.1).");
         }
-    }
-
-    private static bool IsFramingHeader(string name)
-        => name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-           || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
-           || name.Equals("Connection", StringComparison.OrdinalIgnoreCase);
-
-    private static void WriteAscii(OutputBuffer output, string text)
-    {
-        var span = output.GetSpan(text.Length);
-        output.Advance(Latin1.Write(text, span));
     }
 }

@@ -12,7 +12,7 @@ namespace RocketOwin.Internal;
 internal sealed class ActiveQueue : IDisposable
 {
     private readonly Lock _gate = new();
-    private readonly Queue<(Connection Connection, long QueuedAt)> _queue = new();
+    private readonly Queue<(ConnectionTransport Connection, long QueuedAt)> _queue = new();
     private readonly SemaphoreSlim _available = new(0);
 
     /// <summary>Called after every enqueue so the pool can grow while connections wait.</summary>
@@ -49,7 +49,7 @@ internal sealed class ActiveQueue : IDisposable
         }
     }
 
-    public void Enqueue(Connection connection)
+    public void Enqueue(ConnectionTransport connection)
     {
         lock (_gate)
         {
@@ -63,7 +63,7 @@ internal sealed class ActiveQueue : IDisposable
     /// <summary>Waits up to <paramref name="timeout"/> for a connection; null on timeout or on a wake-up with nothing to take.</summary>
     /// <param name="timeout">The longest wait.</param>
     /// <param name="waited">How long the connection waited in the queue.</param>
-    public Connection? Take(TimeSpan timeout, out TimeSpan waited)
+    public ConnectionTransport? Take(TimeSpan timeout, out TimeSpan waited)
     {
         waited = TimeSpan.Zero;
         if (!_available.Wait(timeout))
@@ -71,7 +71,7 @@ internal sealed class ActiveQueue : IDisposable
             return null;
         }
 
-        (Connection Connection, long QueuedAt) entry;
+        (ConnectionTransport Connection, long QueuedAt) entry;
         lock (_gate)
         {
             if (!_queue.TryDequeue(out entry))

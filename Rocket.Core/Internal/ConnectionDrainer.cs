@@ -57,7 +57,7 @@ internal sealed class ConnectionDrainer(ServerCore server)
         _lingering.RemoveAll(Finished);
     }
 
-    private void CloseIfQuiet(Connection c, long now, long start, long grace, long deadline)
+    private void CloseIfQuiet(ConnectionTransport c, long now, long start, long grace, long deadline)
     {
         if (!c.IsIdle || now - Math.Max(start, c.IdleSince) < grace)
         {

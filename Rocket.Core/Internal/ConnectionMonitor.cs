@@ -5,7 +5,7 @@ namespace RocketOwin.Internal;
 
 /// <summary>
 /// Rocket's connection monitor. Idle connections wait in the runtime's epoll engine (a zero-byte read each,
-/// see <see cref="Connection.WaitForData"/>), so no thread is pinned by them; this class sweeps them once a
+/// see <see cref="ConnectionTransport.WaitForData"/>), so no thread is pinned by them; this class sweeps them once a
 /// second: idle past the keep-alive timeout -> closed; a request head still incomplete past
 /// <see cref="ServerLimits.RequestHeadersTimeout"/> (a whole-head deadline from its first byte) or arriving slower than
 /// <see cref="ServerLimits.MinRequestBodyDataRate"/> -> 408 and closed; a body read or a response write below its minimum
@@ -64,7 +64,7 @@ internal sealed class ConnectionMonitor : IDisposable
         }
     }
 
-    private void SweepOne(Connection c, long now)
+    private void SweepOne(ConnectionTransport c, long now)
     {
         if (!c.IsIdle)
         {

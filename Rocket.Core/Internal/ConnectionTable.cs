@@ -5,13 +5,13 @@ internal sealed class ConnectionTable
 {
     private readonly Lock _lock = new();
     private readonly Stack<int> _free = new();
-    private Connection?[] _slots = new Connection?[256];
+    private ConnectionTransport?[] _slots = new ConnectionTransport?[256];
     private int _used;
     private int _count;
 
     public int Count => Volatile.Read(ref _count);
 
-    public void Add(Connection connection)
+    public void Add(ConnectionTransport connection)
     {
         lock (_lock)
         {
@@ -36,7 +36,7 @@ internal sealed class ConnectionTable
         }
     }
 
-    public void Remove(Connection connection)
+    public void Remove(ConnectionTransport connection)
     {
         lock (_lock)
         {
@@ -54,9 +54,9 @@ internal sealed class ConnectionTable
     }
 
     /// <summary>Calls <paramref name="visit"/> for each connection; the snapshot is taken under the lock, the visits outside it.</summary>
-    public void ForEach<TState>(TState state, Action<Connection, TState> visit)
+    public void ForEach<TState>(TState state, Action<ConnectionTransport, TState> visit)
     {
-        Connection?[] slots;
+        ConnectionTransport?[] slots;
         int used;
         lock (_lock)
         {

@@ -9,7 +9,7 @@ internal static class FileSender
     private const int CopyBufferSize = 64 * 1024;
 
     /// <exception cref="IOException">The file ended before <paramref name="count"/> bytes (changed while sending) or the send failed.</exception>
-    public static async ValueTask SendAsync(Connection connection, string path, long offset, long count, CancellationToken cancellationToken)
+    public static async ValueTask SendAsync(ConnectionTransport connection, string path, long offset, long count, CancellationToken cancellationToken)
     {
         using var file = new FileStream(path, new FileStreamOptions
         {
@@ -53,7 +53,7 @@ internal static class FileSender
         }
     }
 
-    private static async ValueTask SendPlainAsync(Connection connection, FileStream file, long offset, long count, CancellationToken cancellationToken)
+    private static async ValueTask SendPlainAsync(ConnectionTransport connection, FileStream file, long offset, long count, CancellationToken cancellationToken)
     {
         var socket = connection.Socket;
         using var args = new SocketAsyncEventArgs();

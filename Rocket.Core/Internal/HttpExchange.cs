@@ -40,7 +40,7 @@ internal sealed class HttpExchange
 
     public ServerLimits Limits { get; }
 
-    public Connection Connection { get; private set; } = null!;
+    public ConnectionTransport Connection { get; private set; } = null!;
 
     public RequestHead Request { get; } = new();
 
@@ -126,7 +126,7 @@ internal sealed class HttpExchange
         set => _keepAliveAllowed = value;
     }
 
-    public void Attach(Connection connection)
+    public void Attach(ConnectionTransport connection)
     {
         Connection = connection;
         _inStart = _inEnd = 0;
@@ -166,7 +166,7 @@ internal sealed class HttpExchange
             }
             catch (BadRequestException e)
             {
-                Worker.RejectRequest(this, e);
+                RequestFinisher.Reject(this, e);
                 return TurnResult.Closed;
             }
             catch (Exception e) when (e is IOException or TimeoutException or SocketException or ObjectDisposedException)
@@ -196,7 +196,7 @@ internal sealed class HttpExchange
             }
 
             Consume(headLength);
-            var result = Server.Worker.ServeRequest(this);
+            var result = RequestFinisher.Serve(this, Server.Worker);
             if (result != TurnResult.Continue)
             {
                 return result;
@@ -245,7 +245,7 @@ internal sealed class HttpExchange
 
             if (n < 0)
             {
-                return 0; // woken with nothing to read (see Connection.ReceiveHead): wait again
+                return 0; // woken with nothing to read (see ConnectionTransport.ReceiveHead): wait again
             }
 
             if (wasEmpty && Connection.HeadStartedAt == 0)

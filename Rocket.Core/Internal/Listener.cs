@@ -344,7 +344,7 @@ internal sealed class Listener
         var ioTimeoutMs = (int)Math.Min(int.MaxValue, Server.Limits.IOTimeout.TotalMilliseconds);
         client.ReceiveTimeout = ioTimeoutMs;
         client.SendTimeout = ioTimeoutMs;
-        var connection = new Connection(client, this) { HeadStartedAt = Stopwatch.GetTimestamp() };
+        var connection = new ConnectionTransport(client, this) { HeadStartedAt = Stopwatch.GetTimestamp() };
         Server.Table.Add(connection);
         if (IsSecure)
         {
@@ -356,7 +356,7 @@ internal sealed class Listener
         }
     }
 
-    private async Task HandshakeAsync(Connection connection)
+    private async Task HandshakeAsync(ConnectionTransport connection)
     {
         using var timeout = new CancellationTokenSource(Server.Limits.TlsHandshakeTimeout);
         try

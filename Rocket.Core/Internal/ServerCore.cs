@@ -86,13 +86,13 @@ internal sealed class ServerCore
     public void RequestFinished() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>Worker-thread entry: serve the connection until it goes idle, is handed on, or closes.</summary>
-    public void Serve(Connection connection)
+    public void Serve(ConnectionTransport connection)
     {
         var served = 0;
         try
         {
             if (connection.Exchange is { FinishDeferred: true } deferred
-                && Worker.FinishAsyncRequest(deferred, deferred.TakeDeferredFinish()) is var finished and not TurnResult.Continue)
+                && RequestFinisher.FinishAsyncRequest(deferred, deferred.TakeDeferredFinish()) is var finished and not TurnResult.Continue)
             {
                 // Finished even if the connection closed meanwhile: the request must be counted out and its exchange returned
                 // (unless an asynchronous drain of its unread body owns the connection now).
@@ -151,10 +151,10 @@ internal sealed class ServerCore
         }
     }
 
-    public void OnConnectionClosed(Connection connection) => Table.Remove(connection);
+    public void OnConnectionClosed(ConnectionTransport connection) => Table.Remove(connection);
 
     /// <summary>Returns a closed connection's exchange to the pool; only the thread that served its last request may call this.</summary>
-    public void ReleaseExchange(Connection connection)
+    public void ReleaseExchange(ConnectionTransport connection)
     {
         var exchange = connection.Exchange;
         if (exchange is not null)

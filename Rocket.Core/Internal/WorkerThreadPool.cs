@@ -25,7 +25,7 @@ internal sealed class WorkerThreadPool : IDisposable
 
     private static readonly TimeSpan StartFailureLogInterval = TimeSpan.FromSeconds(10);
     private readonly ActiveQueue _queue;
-    private readonly Action<Connection> _serve;
+    private readonly Action<ConnectionTransport> _serve;
     private readonly int _min;
     private readonly int _max;
     private readonly TimeSpan _idleTimeout;
@@ -43,7 +43,7 @@ internal sealed class WorkerThreadPool : IDisposable
     private long _sampledAt;
     private bool _lastSampleBlocked;
 
-    public WorkerThreadPool(ActiveQueue queue, Action<Connection> serve, int minThreads, int maxThreads, TimeSpan idleTimeout)
+    public WorkerThreadPool(ActiveQueue queue, Action<ConnectionTransport> serve, int minThreads, int maxThreads, TimeSpan idleTimeout)
     {
         _queue = queue;
         _serve = serve;

@@ -1,0 +1,335 @@
+using System.Net.Sockets;
+
+namespace RocketOwin.Internal;
+
+/// <summary>
+/// Runs a parsed request through the method's handler and finishes it: the only place handler failures become
+/// responses, where keep-alive is decided after the response, and where a body the handler left unread is drained.
+/// </summary>
+internal static class RequestFinisher
+{
+    /// <summary>Runs one request whose head has been parsed; the only place handler failures become responses.</summary>
+    public static TurnResult Serve(HttpExchange exchange, Worker worker)
+    {
+        exchange.BeginRequest();
+        var server = exchange.Server;
+        server.RequestStarted();
+        worker.EnterRequest();
+        exchange.ServedBy = worker;
+        ValueTask pending;
+        try
+        {
+            pending = worker.Handle(exchange.Context);
+        }
+        catch (Exception e)
+        {
+            pending = ValueTask.FromException(e);
+        }
+
+        if (!pending.IsCompleted)
+        {
+            // The monitor's sweep starts a disconnect watch for requests still running a second later;
+            // quick asynchronous requests (most proxied ones) never pay for it.
+            exchange.HandlerPending = true;
+            _ = FinishAsync(exchange, pending);
+            return TurnResult.Handed;
+        }
+
+        Exception? failure = null;
+        try
+        {
+            pending.GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        return Finish(exchange, failure);
+    }
+
+    /// <summary>Answers a request the parser refused, then closes the connection (its framing can no longer be trusted).</summary>
+    public static void Reject(HttpExchange exchange, BadRequestException e)
+    {
+        RocketLog.Main.Debug("Rejected a request from {0}: {1}", exchange.Connection.RemoteEndPoint, e.Message);
+        exchange.Server.Metrics?.Rejected(e.Reason);
+        if (e.Reason == RequestRejectionReason.UnsupportedHttpVersion || exchange.Request.Method.Length == 0)
+        {
+            exchange.Request.Version = HttpVersion.Http11;
+        }
+
+        exchange.BeginRequest();
+        exchange.KeepAliveAllowed = false;
+        WriteErrorResponse(exchange, e.StatusCode);
+        RequestLog.Completed(exchange, e.StatusCode);
+        try
+        {
+            exchange.Output.Flush();
+        }
+        catch (IOException)
+        {
+        }
+
+        exchange.Connection.Close(abort: false);
+    }
+
+    /// <summary>
+    /// Finishes a request whose handler completed asynchronously. This runs on the handler's continuation, which may
+    /// be the socket engine's own thread: nothing here may block on the network, or every connection that engine
+    /// serves waits with it. So the response goes out with an asynchronous send, and what could block (draining a
+    /// body the handler left unread, error responses) is handed to a worker thread.
+    /// </summary>
+    private static async Task FinishAsync(HttpExchange exchange, ValueTask pending)
+    {
+        Exception? failure = null;
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        var connection = exchange.Connection;
+        var nothingToRead = exchange.Upgraded || exchange.Body.IsComplete;
+        if (failure is null && !exchange.Upgraded && exchange.Body.IsComplete)
+        {
+            try
+            {
+                exchange.Response.Complete();
+                await exchange.Output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }
+
+        if (failure is not null || !nothingToRead)
+        {
+            exchange.DeferFinish(failure);
+            exchange.Server.ActiveQueue.Enqueue(connection);
+            return;
+        }
+
+        // Nothing left to send or read: Finish only logs, decides keep-alive and closes or keeps the connection.
+        if (FinishAsyncRequest(exchange, failure) == TurnResult.Continue)
+        {
+            exchange.Server.ActiveQueue.Enqueue(connection);
+        }
+        else
+        {
+            exchange.Server.ReleaseExchange(connection);
+        }
+    }
+
+    /// <summary>
+    /// Finishes a request whose handler completed asynchronously: on the continuation when nothing can block, else on
+    /// the worker thread it was deferred to. Continue: the connection is served on (it is known readable if bytes are buffered).
+    /// </summary>
+    public static TurnResult FinishAsyncRequest(HttpExchange exchange, Exception? failure)
+    {
+        var result = Finish(exchange, failure);
+        if (result == TurnResult.Continue)
+        {
+            exchange.Connection.KnownReadable = exchange.BufferedInput > 0;
+        }
+
+        return result;
+    }
+
+    private static TurnResult Finish(HttpExchange exchange, Exception? failure)
+    {
+        var server = exchange.Server;
+        var connection = exchange.Connection;
+        var response = exchange.Response;
+        exchange.HandlerPending = false;
+        try
+        {
+            if (exchange.Upgraded)
+            {
+                if (failure is not null && !IsClientGone(failure))
+                {
+                    RocketLog.Errors.Error(failure, "Upgraded connection {0} from {1} failed.", connection.Id, connection.RemoteEndPoint);
+                }
+
+                RequestLog.UpgradedClosed(exchange);
+                connection.Close(abort: failure is not null);
+                return TurnResult.Closed;
+            }
+
+            if (failure is null)
+            {
+                try
+                {
+                    response.Complete();
+                }
+                catch (InvalidOperationException e)
+                {
+                    failure = e;
+                }
+            }
+
+            if (failure is not null)
+            {
+                if (IsClientGone(failure))
+                {
+                    RocketLog.Main.Debug("Client {0} went away during {1} {2}: {3}", connection.RemoteEndPoint, exchange.Request.Method, exchange.Request.Target, failure.Message);
+                    exchange.Context.Abort();
+                    connection.Close(abort: true);
+                    return TurnResult.Closed;
+                }
+
+                if (response.HasStarted)
+                {
+                    // Headers are out: a status can no longer change. Abort so the client never takes a truncated body for a whole one.
+                    RocketLog.Errors.Error(failure, "{0} {1} from {2} failed after the response started; connection aborted.", exchange.Request.Method, exchange.Request.Target, connection.RemoteEndPoint);
+                    RequestLog.Completed(exchange, response.StatusCode);
+                    exchange.Context.Abort();
+                    connection.Close(abort: true);
+                    return TurnResult.Closed;
+                }
+
+                // Whatever the failed handler started in the background for this request is cancelled (as Katana's hosts did).
+                exchange.Context.Abort();
+                var status = failure is BadRequestException bad ? bad.StatusCode : 500;
+                if (failure is BadRequestException refused)
+                {
+                    server.Metrics?.Rejected(refused.Reason);
+                }
+
+                if (status == 500)
+                {
+                    RocketLog.Errors.Error(failure, "{0} {1} from {2} failed; answered 500.", exchange.Request.Method, exchange.Request.Target, connection.RemoteEndPoint);
+                }
+                else
+                {
+                    RocketLog.Main.Debug("{0} {1} from {2}: {3}", exchange.Request.Method, exchange.Request.Target, connection.RemoteEndPoint, failure.Message);
+                }
+
+                // After a failure the rest of the request body is in an unknown state: answer and close.
+                exchange.KeepAliveAllowed = false;
+                WriteErrorResponse(exchange, status);
+            }
+
+            var keepAlive = response.KeepAlive;
+            if (keepAlive && !exchange.Body.IsComplete)
+            {
+                // Answer before draining what the handler left unread: the client may wait for the answer before sending the rest.
+                exchange.Output.Flush();
+                var drain = StartDrain(exchange);
+                if (!drain.IsCompleted)
+                {
+                    // The rest of the body trickles in asynchronously; the worker thread moves on.
+                    RequestLog.Completed(exchange, response.StatusCode);
+                    _ = FinishDrainAsync(exchange, drain);
+                    return TurnResult.Handed;
+                }
+
+                keepAlive = drain.Result;
+            }
+
+            RequestLog.Completed(exchange, response.StatusCode);
+
+            // Pipelined requests already buffered get their responses batched into one send.
+            if (!keepAlive || exchange.BufferedInput == 0 || exchange.Output.Count >= exchange.Limits.ResponseBufferSize)
+            {
+                exchange.Output.Flush();
+            }
+
+            if (!keepAlive)
+            {
+                connection.Close(abort: false);
+                return TurnResult.Closed;
+            }
+
+            return TurnResult.Continue;
+        }
+        catch (Exception e) when (IsClientGone(e) || e is BadRequestException)
+        {
+            RocketLog.Main.Debug("Client {0} went away while finishing {1} {2}: {3}", connection.RemoteEndPoint, exchange.Request.Method, exchange.Request.Target, e.Message);
+            exchange.Context.Abort();
+            connection.Close(abort: true);
+            return TurnResult.Closed;
+        }
+        catch (Exception e)
+        {
+            RocketLog.Errors.Error(e, "Finishing {0} {1} failed; connection aborted.", exchange.Request.Method, exchange.Request.Target);
+            exchange.Context.Abort();
+            connection.Close(abort: true);
+            return TurnResult.Closed;
+        }
+        finally
+        {
+            server.RequestFinished();
+            if (exchange.ServedBy is { } worker)
+            {
+                // Cleared so a pooled exchange never keeps a reloaded-away worker (and its load context) alive.
+                exchange.ServedBy = null;
+                worker.LeaveRequest();
+            }
+        }
+    }
+
+    /// <summary>Starts discarding the body the handler left unread; the result is false when the connection cannot be reused (too much left, too slow, or bad framing found while draining).</summary>
+    private static ValueTask<bool> StartDrain(HttpExchange exchange)
+    {
+        try
+        {
+            var drain = exchange.Body.DrainAsync(exchange.Limits.MaxUnreadBodyToDrain, exchange.Limits.UnreadBodyDrainTimeout);
+            return drain.IsCompleted ? new(drain.Result) : drain;
+        }
+        catch (BadRequestException e)
+        {
+            LogUndrained(exchange, e);
+            return new(false);
+        }
+    }
+
+    /// <summary>Ends a drain that went asynchronous: the connection goes back to the active queue to be served on, or is closed.</summary>
+    private static async Task FinishDrainAsync(HttpExchange exchange, ValueTask<bool> drain)
+    {
+        var keepAlive = false;
+        try
+        {
+            keepAlive = await drain.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is BadRequestException || IsClientGone(e))
+        {
+            // The response is already out; the body's fault only means the connection ends here.
+            LogUndrained(exchange, e);
+        }
+        catch (Exception e)
+        {
+            RocketLog.Errors.Error(e, "Draining the unread body of {0} {1} failed; connection closed.", exchange.Request.Method, exchange.Request.Target);
+        }
+
+        var connection = exchange.Connection;
+        if (!keepAlive || exchange.Server.IsStopping)
+        {
+            connection.Close(abort: false);
+            exchange.Server.ReleaseExchange(connection);
+            return;
+        }
+
+        connection.KnownReadable = exchange.BufferedInput > 0;
+        exchange.Server.ActiveQueue.Enqueue(connection);
+    }
+
+    private static void LogUndrained(HttpExchange exchange, Exception e)
+        => RocketLog.Main.Debug("Unread body of {0} {1} from {2} could not be drained: {3}", exchange.Request.Method, exchange.Request.Target, exchange.Connection.RemoteEndPoint, e.Message);
+
+    private static void WriteErrorResponse(HttpExchange exchange, int status)
+    {
+        var response = exchange.Response;
+        response.Reset();
+        response.StatusCode = status;
+        response.Headers.Set("Content-Length", "0");
+        response.Complete();
+    }
+
+    private static bool IsClientGone(Exception e)
+        => e is IOException or SocketException or ObjectDisposedException or OperationCanceledException
+           || (e is AggregateException { InnerExceptions: [var inner] } && IsClientGone(inner));
+}
