@@ -112,7 +112,7 @@ internal sealed class ConnectionMonitor : IDisposable
             {
                 if (partial)
                 {
-                    c.Listener.Server.Metrics?.Rejected(RequestRejectionReason.RequestHeadersTimeout);
+                    c.Server.Metrics?.Rejected(RequestRejectionReason.RequestHeadersTimeout);
                 }
 
                 RocketLog.Main.Debug("Connection {0} from {1} timed out reading the request head.", c.Id, c.RemoteEndPoint);

@@ -20,15 +20,18 @@ internal sealed class ConnectionTransport
     private int _stalled;
     private bool _wakeUnconfirmed;
 
-    public ConnectionTransport(Socket socket, Listener listener)
+    /// <param name="socket">The accepted socket.</param>
+    /// <param name="server">The owner: told when the connection becomes readable while idle, and when it closes.</param>
+    /// <param name="isSecure">True on an HTTPS interface (the TLS stream is set once the handshake is done).</param>
+    public ConnectionTransport(Socket socket, ServerCore server, bool isSecure)
     {
         Socket = socket;
-        Listener = listener;
+        Server = server;
         Id = Interlocked.Increment(ref s_nextId);
         CreatedAt = DateTimeOffset.UtcNow;
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        IsSecure = listener.IsSecure;
+        IsSecure = isSecure;
         _onReadable = OnReadable;
         Public = new Connection(this);
     }
@@ -53,7 +56,8 @@ internal sealed class ConnectionTransport
 
     public Socket Socket { get; }
 
-    public Listener Listener { get; }
+    /// <summary>The server that owns the connection: it re-queues it when readable and drops it from its table when closed.</summary>
+    public ServerCore Server { get; }
 
     public SslStream? Tls { get; set; }
 
@@ -100,7 +104,7 @@ internal sealed class ConnectionTransport
                 ? Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None)
                 : Tls.ReadAsync(Memory<byte>.Empty);
         }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        catch (Exception e) when (ClientGone.Is(e))
         {
             // Closed under us (the monitor or Stop got it while idle): theirs. Otherwise the next receive reports the failure.
             if (Interlocked.CompareExchange(ref _state, ConnectionState.Active, ConnectionState.Idle) != ConnectionState.Idle)
@@ -157,7 +161,7 @@ internal sealed class ConnectionTransport
                 Socket.Blocking = false;
                 Socket.Send(beforeClose, SocketFlags.None, out _);
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (ClientGone.Is(e))
             {
             }
         }
@@ -190,7 +194,7 @@ internal sealed class ConnectionTransport
         {
             return Socket.Available;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (ClientGone.Is(e))
         {
             return -1;
         }
@@ -215,7 +219,7 @@ internal sealed class ConnectionTransport
                 crossed = true;
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (ClientGone.Is(e))
         {
             // The client reset, or kept its side open past the linger time: closing is all that is left.
         }
@@ -223,7 +227,7 @@ internal sealed class ConnectionTransport
         {
             Tls?.Dispose();
             Socket.Dispose();
-            Listener.Server.OnConnectionClosed(this);
+            Server.OnConnectionClosed(this);
         }
 
         return crossed;
@@ -236,7 +240,7 @@ internal sealed class ConnectionTransport
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await tls.WriteAsync(data, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or NotSupportedException)
+        catch (Exception e) when (e is NotSupportedException || ClientGone.Is(e))
         {
             // The client is gone or not reading: closing is all that is left.
         }
@@ -364,7 +368,7 @@ internal sealed class ConnectionTransport
     /// </summary>
     public void BeginWrite(long bytes)
     {
-        var core = Listener.Server;
+        var core = Server;
 
         // Kestrel's rule too: an upgraded connection (a WebSocket) may stay quiet as long as it likes. Without a deadline the
         // write is still marked in progress (long.MaxValue), so the monitor can apply the IOTimeout to it.
@@ -388,7 +392,7 @@ internal sealed class ConnectionTransport
         {
             Socket.Shutdown(receiveOnly ? SocketShutdown.Receive : SocketShutdown.Both);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (ClientGone.Is(e))
         {
         }
     }
@@ -499,14 +503,14 @@ internal sealed class ConnectionTransport
                 DiscardUnread();
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (ClientGone.Is(e))
         {
             // Already gone: closing is all that is left.
         }
 
         Tls?.Dispose();
         Socket.Dispose();
-        Listener.Server.OnConnectionClosed(this);
+        Server.OnConnectionClosed(this);
     }
 
     /// <summary>
@@ -543,7 +547,7 @@ internal sealed class ConnectionTransport
         {
             KnownReadable = true;
             _wakeUnconfirmed = Tls is null;
-            Listener.Server.ActiveQueue.Enqueue(this);
+            Server.OnReadable(this);
         }
     }
 
@@ -554,7 +558,7 @@ internal sealed class ConnectionTransport
             // GetResult releases the socket's reusable operation object; errors show up on the next receive.
             wait.GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (ClientGone.Is(e))
         {
         }
     }

@@ -18,7 +18,6 @@ internal sealed class HttpExchange
     private int _inEnd;
     private HeadScan _headScan;
     private bool _handlerPending;
-    private Exception? _deferredFailure;
     private long _bodyWaitStartedAt;
     private long _bodyWaitTicks;
     private long _bodyBytesReceived;
@@ -63,25 +62,6 @@ internal sealed class HttpExchange
     {
         get => Volatile.Read(ref _handlerPending);
         set => Volatile.Write(ref _handlerPending, value);
-    }
-
-    /// <summary>True when an asynchronous handler's request is waiting for a worker thread to finish it (see <see cref="DeferFinish"/>).</summary>
-    public bool FinishDeferred { get; private set; }
-
-    /// <summary>Marks the request to be finished by the worker thread that next takes the connection, carrying the handler's failure.</summary>
-    public void DeferFinish(Exception? failure)
-    {
-        _deferredFailure = failure;
-        FinishDeferred = true;
-    }
-
-    /// <summary>Takes the deferred finish (once): the handler's failure, if any.</summary>
-    public Exception? TakeDeferredFinish()
-    {
-        var failure = _deferredFailure;
-        _deferredFailure = null;
-        FinishDeferred = false;
-        return failure;
     }
 
     /// <summary>The worker serving the current request (workers change on reload; each counts its own requests).</summary>
@@ -169,7 +149,7 @@ internal sealed class HttpExchange
                 RequestFinisher.Reject(this, e);
                 return TurnResult.Closed;
             }
-            catch (Exception e) when (e is IOException or TimeoutException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is TimeoutException || ClientGone.Is(e))
             {
                 RocketLog.Main.Debug("Connection {0} from {1} ended while reading a request: {2}", Connection.Id, Connection.RemoteEndPoint, e.Message);
                 Connection.Close(abort: true);
@@ -189,10 +169,7 @@ internal sealed class HttpExchange
 
             if (served++ >= Limits.MaxRequestsPerTurn)
             {
-                // Fairness: the head is parsed again by the next worker; let other connections have a turn first.
-                Connection.KnownReadable = true;
-                Server.ActiveQueue.Enqueue(Connection);
-                return TurnResult.Handed;
+                return TurnResult.Yield;
             }
 
             Consume(headLength);
@@ -371,7 +348,7 @@ internal sealed class HttpExchange
             var n = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
             return n >= BytesAckedOffset + sizeof(long) ? System.Runtime.InteropServices.MemoryMarshal.Read<long>(info[BytesAckedOffset..]) : -1;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or PlatformNotSupportedException)
+        catch (Exception e) when (e is PlatformNotSupportedException || ClientGone.Is(e))
         {
             return -1;
         }
@@ -433,7 +410,7 @@ internal sealed class HttpExchange
         {
             return Connection.Socket.Available > 0;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (ClientGone.Is(e))
         {
             return false;
         }
@@ -473,8 +450,11 @@ internal enum TurnResult
     /// <summary>Nothing more to serve now: hand it to the monitor.</summary>
     Idle,
 
-    /// <summary>Someone else owns it now (an async handler's continuation, or the active queue).</summary>
+    /// <summary>Someone else owns it now (an async handler's or drain's continuation, which hands it back through <see cref="ServerCore.Resume"/>).</summary>
     Handed,
+
+    /// <summary>A request is waiting but this connection had its share of the turn: back to the end of the active queue.</summary>
+    Yield,
 
     /// <summary>Closed.</summary>
     Closed,

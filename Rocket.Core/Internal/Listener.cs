@@ -191,7 +191,7 @@ internal sealed class Listener
                 client = socket.Accept();
                 client.Blocking = true;
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (ClientGone.Is(e))
             {
                 break; // WouldBlock: nothing is waiting
             }
@@ -325,7 +325,7 @@ internal sealed class Listener
 
             client.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (ClientGone.Is(e))
         {
         }
 
@@ -344,7 +344,7 @@ internal sealed class Listener
         var ioTimeoutMs = (int)Math.Min(int.MaxValue, Server.Limits.IOTimeout.TotalMilliseconds);
         client.ReceiveTimeout = ioTimeoutMs;
         client.SendTimeout = ioTimeoutMs;
-        var connection = new ConnectionTransport(client, this) { HeadStartedAt = Stopwatch.GetTimestamp() };
+        var connection = new ConnectionTransport(client, Server, IsSecure) { HeadStartedAt = Stopwatch.GetTimestamp() };
         Server.Table.Add(connection);
         if (IsSecure)
         {
@@ -390,7 +390,7 @@ internal sealed class Listener
                 },
                 timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or AuthenticationException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is AuthenticationException || ClientGone.Is(e))
         {
             Log.Debug("TLS handshake with {0} on {1} failed: {2}", connection.RemoteEndPoint, this, e.Message);
             connection.Close(abort: true);

@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using System.Diagnostics;
 
 namespace RocketOwin.Internal;
 
@@ -6,6 +6,11 @@ namespace RocketOwin.Internal;
 /// Runs a parsed request through the method's handler and finishes it: the only place handler failures become
 /// responses, where keep-alive is decided after the response, and where a body the handler left unread is drained.
 /// </summary>
+/// <remarks>
+/// One direction: <see cref="ServerCore"/> calls down (through <see cref="HttpExchange.RunTurn"/>) and gets a
+/// <see cref="TurnResult"/> back; a request that finishes off the worker thread (an asynchronous handler, an
+/// asynchronous drain) hands its result to <see cref="ServerCore.Resume"/>, which re-queues or releases the connection.
+/// </remarks>
 internal static class RequestFinisher
 {
     /// <summary>Runs one request whose head has been parsed; the only place handler failures become responses.</summary>
@@ -31,7 +36,7 @@ internal static class RequestFinisher
             // The monitor's sweep starts a disconnect watch for requests still running a second later;
             // quick asynchronous requests (most proxied ones) never pay for it.
             exchange.HandlerPending = true;
-            _ = FinishAsync(exchange, pending);
+            _ = CompleteAsync(exchange, pending);
             return TurnResult.Handed;
         }
 
@@ -45,7 +50,10 @@ internal static class RequestFinisher
             failure = e;
         }
 
-        return Finish(exchange, failure);
+        // On a worker thread every send blocks rather than awaits, so the finish is always complete here.
+        var finished = FinishAsync(exchange, failure, onWorkerThread: true);
+        Debug.Assert(finished.IsCompleted, "A finish on a worker thread never awaits.");
+        return finished.GetAwaiter().GetResult();
     }
 
     /// <summary>Answers a request the parser refused, then closes the connection (its framing can no longer be trusted).</summary>
@@ -66,20 +74,21 @@ internal static class RequestFinisher
         {
             exchange.Output.Flush();
         }
-        catch (IOException)
+        catch (Exception sendFailure) when (ClientGone.Is(sendFailure))
         {
+            // The refusal could not be delivered: closing is all that is left.
         }
 
         exchange.Connection.Close(abort: false);
     }
 
     /// <summary>
-    /// Finishes a request whose handler completed asynchronously. This runs on the handler's continuation, which may
-    /// be the socket engine's own thread: nothing here may block on the network, or every connection that engine
-    /// serves waits with it. So the response goes out with an asynchronous send, and what could block (draining a
-    /// body the handler left unread, error responses) is handed to a worker thread.
+    /// Finishes a request whose handler completed asynchronously, on its continuation, which may be the socket engine's
+    /// own thread: nothing here may block on the network, or every connection that engine serves waits with it. So every
+    /// send is asynchronous (the response, an error response, the answer before a drain), and the drain of a body the
+    /// handler left unread is asynchronous too; the result goes to the server, which serves the connection on or releases it.
     /// </summary>
-    private static async Task FinishAsync(HttpExchange exchange, ValueTask pending)
+    private static async Task CompleteAsync(HttpExchange exchange, ValueTask pending)
     {
         Exception? failure = null;
         try
@@ -92,54 +101,16 @@ internal static class RequestFinisher
         }
 
         var connection = exchange.Connection;
-        var nothingToRead = exchange.Upgraded || exchange.Body.IsComplete;
-        if (failure is null && !exchange.Upgraded && exchange.Body.IsComplete)
-        {
-            try
-            {
-                exchange.Response.Complete();
-                await exchange.Output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        }
-
-        if (failure is not null || !nothingToRead)
-        {
-            exchange.DeferFinish(failure);
-            exchange.Server.ActiveQueue.Enqueue(connection);
-            return;
-        }
-
-        // Nothing left to send or read: Finish only logs, decides keep-alive and closes or keeps the connection.
-        if (FinishAsyncRequest(exchange, failure) == TurnResult.Continue)
-        {
-            exchange.Server.ActiveQueue.Enqueue(connection);
-        }
-        else
-        {
-            exchange.Server.ReleaseExchange(connection);
-        }
+        var result = await FinishAsync(exchange, failure, onWorkerThread: false).ConfigureAwait(false);
+        exchange.Server.Resume(connection, result);
     }
 
     /// <summary>
-    /// Finishes a request whose handler completed asynchronously: on the continuation when nothing can block, else on
-    /// the worker thread it was deferred to. Continue: the connection is served on (it is known readable if bytes are buffered).
+    /// Ends the response (or answers the failure), drains a body the handler left unread, logs the request and decides
+    /// whether the connection serves on. <paramref name="onWorkerThread"/>: sends block (then this never awaits, and
+    /// pipelined responses are batched into one send); otherwise they are asynchronous and the response goes out at once.
     /// </summary>
-    public static TurnResult FinishAsyncRequest(HttpExchange exchange, Exception? failure)
-    {
-        var result = Finish(exchange, failure);
-        if (result == TurnResult.Continue)
-        {
-            exchange.Connection.KnownReadable = exchange.BufferedInput > 0;
-        }
-
-        return result;
-    }
-
-    private static TurnResult Finish(HttpExchange exchange, Exception? failure)
+    private static async ValueTask<TurnResult> FinishAsync(HttpExchange exchange, Exception? failure, bool onWorkerThread)
     {
         var server = exchange.Server;
         var connection = exchange.Connection;
@@ -149,7 +120,7 @@ internal static class RequestFinisher
         {
             if (exchange.Upgraded)
             {
-                if (failure is not null && !IsClientGone(failure))
+                if (failure is not null && !ClientGone.Is(failure))
                 {
                     RocketLog.Errors.Error(failure, "Upgraded connection {0} from {1} failed.", connection.Id, connection.RemoteEndPoint);
                 }
@@ -173,7 +144,7 @@ internal static class RequestFinisher
 
             if (failure is not null)
             {
-                if (IsClientGone(failure))
+                if (ClientGone.Is(failure))
                 {
                     RocketLog.Main.Debug("Client {0} went away during {1} {2}: {3}", connection.RemoteEndPoint, exchange.Request.Method, exchange.Request.Target, failure.Message);
                     exchange.Context.Abort();
@@ -217,7 +188,7 @@ internal static class RequestFinisher
             if (keepAlive && !exchange.Body.IsComplete)
             {
                 // Answer before draining what the handler left unread: the client may wait for the answer before sending the rest.
-                exchange.Output.Flush();
+                await FlushAsync(exchange, onWorkerThread).ConfigureAwait(false);
                 var drain = StartDrain(exchange);
                 if (!drain.IsCompleted)
                 {
@@ -232,10 +203,10 @@ internal static class RequestFinisher
 
             RequestLog.Completed(exchange, response.StatusCode);
 
-            // Pipelined requests already buffered get their responses batched into one send.
-            if (!keepAlive || exchange.BufferedInput == 0 || exchange.Output.Count >= exchange.Limits.ResponseBufferSize)
+            // Pipelined requests already buffered get their responses batched into one send (on a worker thread, which serves them next).
+            if (!onWorkerThread || !keepAlive || exchange.BufferedInput == 0 || exchange.Output.Count >= exchange.Limits.ResponseBufferSize)
             {
-                exchange.Output.Flush();
+                await FlushAsync(exchange, onWorkerThread).ConfigureAwait(false);
             }
 
             if (!keepAlive)
@@ -246,7 +217,7 @@ internal static class RequestFinisher
 
             return TurnResult.Continue;
         }
-        catch (Exception e) when (IsClientGone(e) || e is BadRequestException)
+        catch (Exception e) when (ClientGone.Is(e) || e is BadRequestException)
         {
             RocketLog.Main.Debug("Client {0} went away while finishing {1} {2}: {3}", connection.RemoteEndPoint, exchange.Request.Method, exchange.Request.Target, e.Message);
             exchange.Context.Abort();
@@ -287,7 +258,7 @@ internal static class RequestFinisher
         }
     }
 
-    /// <summary>Ends a drain that went asynchronous: the connection goes back to the active queue to be served on, or is closed.</summary>
+    /// <summary>Ends a drain that went asynchronous: the connection is served on, or closed.</summary>
     private static async Task FinishDrainAsync(HttpExchange exchange, ValueTask<bool> drain)
     {
         var keepAlive = false;
@@ -295,7 +266,7 @@ internal static class RequestFinisher
         {
             keepAlive = await drain.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is BadRequestException || IsClientGone(e))
+        catch (Exception e) when (e is BadRequestException || ClientGone.Is(e))
         {
             // The response is already out; the body's fault only means the connection ends here.
             LogUndrained(exchange, e);
@@ -309,12 +280,11 @@ internal static class RequestFinisher
         if (!keepAlive || exchange.Server.IsStopping)
         {
             connection.Close(abort: false);
-            exchange.Server.ReleaseExchange(connection);
+            exchange.Server.Resume(connection, TurnResult.Closed);
             return;
         }
 
-        connection.KnownReadable = exchange.BufferedInput > 0;
-        exchange.Server.ActiveQueue.Enqueue(connection);
+        exchange.Server.Resume(connection, TurnResult.Continue);
     }
 
     private static void LogUndrained(HttpExchange exchange, Exception e)
@@ -329,7 +299,14 @@ internal static class RequestFinisher
         response.Complete();
     }
 
-    private static bool IsClientGone(Exception e)
-        => e is IOException or SocketException or ObjectDisposedException or OperationCanceledException
-           || (e is AggregateException { InnerExceptions: [var inner] } && IsClientGone(inner));
+    private static ValueTask FlushAsync(HttpExchange exchange, bool onWorkerThread)
+    {
+        if (!onWorkerThread)
+        {
+            return exchange.Output.FlushAsync(CancellationToken.None);
+        }
+
+        exchange.Output.Flush();
+        return ValueTask.CompletedTask;
+    }
 }

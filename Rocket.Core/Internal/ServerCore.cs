@@ -91,19 +91,6 @@ internal sealed class ServerCore
         var served = 0;
         try
         {
-            if (connection.Exchange is { FinishDeferred: true } deferred
-                && RequestFinisher.FinishAsyncRequest(deferred, deferred.TakeDeferredFinish()) is var finished and not TurnResult.Continue)
-            {
-                // Finished even if the connection closed meanwhile: the request must be counted out and its exchange returned
-                // (unless an asynchronous drain of its unread body owns the connection now).
-                if (finished != TurnResult.Handed)
-                {
-                    ReleaseExchange(connection);
-                }
-
-                return;
-            }
-
             while (true)
             {
                 if (connection.IsClosed)
@@ -121,13 +108,9 @@ internal sealed class ServerCore
 
                 connection.MarkActive();
                 var result = exchange.RunTurn(ref served);
-                if (result == TurnResult.Closed)
-                {
-                    ReleaseExchange(connection);
-                }
-
                 if (result != TurnResult.Idle)
                 {
+                    Resume(connection, result);
                     return;
                 }
 
@@ -151,10 +134,39 @@ internal sealed class ServerCore
         }
     }
 
+    /// <summary>
+    /// Where a connection goes after a turn or after a request finished off a worker thread (the continuation of an
+    /// asynchronous handler or drain): the only place that re-queues a served connection or returns its exchange.
+    /// Only the thread that finished its last request may call this.
+    /// </summary>
+    public void Resume(ConnectionTransport connection, TurnResult result)
+    {
+        switch (result)
+        {
+            case TurnResult.Continue:
+                // Bytes left in the buffer are served first; a stale readable flag would block a worker on a receive.
+                connection.KnownReadable = connection.Exchange is { BufferedInput: > 0 };
+                ActiveQueue.Enqueue(connection);
+                break;
+            case TurnResult.Yield:
+                // Fairness: the head is parsed again by the next worker; let other connections have a turn first.
+                connection.KnownReadable = true;
+                ActiveQueue.Enqueue(connection);
+                break;
+            case TurnResult.Closed:
+                ReleaseExchange(connection);
+                break;
+        }
+    }
+
+    /// <summary>The transport's report that an idle connection became readable: back to the active queue.</summary>
+    public void OnReadable(ConnectionTransport connection) => ActiveQueue.Enqueue(connection);
+
+    /// <summary>The transport's report that it closed: it leaves the table.</summary>
     public void OnConnectionClosed(ConnectionTransport connection) => Table.Remove(connection);
 
     /// <summary>Returns a closed connection's exchange to the pool; only the thread that served its last request may call this.</summary>
-    public void ReleaseExchange(ConnectionTransport connection)
+    private void ReleaseExchange(ConnectionTransport connection)
     {
         var exchange = connection.Exchange;
         if (exchange is not null)
