@@ -42,9 +42,9 @@ public sealed class OwinOptions
     /// <summary>appInfo["websocket_keep_alive"]: interval of keep-alive pongs on accepted WebSockets (0: none); the accept option websocket.KeepAliveInterval overrides it.</summary>
     public TimeSpan WebSocketKeepAlive { get; init; } = DefaultWebSocketKeepAlive;
 
-    /// <summary>Reads and validates the settings.</summary>
+    /// <summary>Reads and validates the settings (the same shape as the other methods' options: <c>XOptions.From(appInfo)</c>).</summary>
     /// <exception cref="ArgumentException">A value has the wrong type, or no application was given.</exception>
-    public static OwinOptions Parse(AppInfo appInfo)
+    public static OwinOptions From(AppInfo appInfo)
     {
         ArgumentNullException.ThrowIfNull(appInfo);
         appInfo.TryGetValue("owin_app", out var app);
@@ -119,4 +119,9 @@ public sealed class OwinOptions
             WebSocketKeepAlive = keepAlive,
         };
     }
+
+    /// <summary>The former name of <see cref="From"/>, kept so code written against it still compiles.</summary>
+    /// <exception cref="ArgumentException">A value has the wrong type, or no application was given.</exception>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public static OwinOptions Parse(AppInfo appInfo) => From(appInfo);
 }

@@ -10,7 +10,7 @@ namespace RocketOwin.Methods.Owin;
 /// </summary>
 public static class OwinServerFactory
 {
-    private static readonly NLog.Logger Log = NLog.LogManager.GetLogger("Rocket.Owin");
+    private static readonly NLog.Logger Log = NLog.LogManager.GetLogger("Rocket.Errors.Owin");
 
     /// <summary>Advertises the server: owin.Version, server.Capabilities (server.Name, sendfile.Version) and an empty host.Addresses if none.</summary>
     public static void Initialize(IDictionary<string, object> properties)

@@ -24,13 +24,17 @@ namespace RocketOwin.Methods.Owin;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source is cancelled and disposed in Shutdown, the worker's end of life.")]
 public sealed class OwinWorker : Worker
 {
-    private static readonly Logger Log = LogManager.GetLogger("Rocket.Owin");
+    private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Owin");
     private readonly ConditionalWeakTable<RequestContext, OwinEnvironment> _environments = [];
     private readonly CancellationTokenSource _disposing = new();
+    private OwinOptions? _options;
     private Func<IDictionary<string, object>, Task>? _app;
     private OwinHostContext? _host;
     private string[] _pathBases = [];
     private bool _servesRoot = true;
+
+    /// <summary>The validated settings; available once the server started.</summary>
+    public OwinOptions Options => _options ?? throw new InvalidOperationException("The owin worker is not initialized yet.");
 
     /// <summary>The built pipeline (after Initialize).</summary>
     internal Func<IDictionary<string, object>, Task> App => _app ?? throw new InvalidOperationException("The owin worker has not been initialised.");
@@ -42,7 +46,7 @@ public sealed class OwinWorker : Worker
     /// <inheritdoc />
     protected override void Initialize()
     {
-        var options = OwinOptions.Parse(AppInfo);
+        var options = _options = OwinOptions.From(AppInfo);
         _servesRoot = options.PathBases.Contains(string.Empty);
         _pathBases = [.. options.PathBases.Where(p => p.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).OrderByDescending(p => p.Length)];
         var capabilities = new Dictionary<string, object>(StringComparer.Ordinal)

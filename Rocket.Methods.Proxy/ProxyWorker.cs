@@ -1,7 +1,11 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using NLog;
+using RocketOwin;
+using RocketOwin.Methods.Proxy;
 using RocketOwin.Methods.Proxy.Internal;
+
+[assembly: RocketMethod("proxy", typeof(ProxyWorker))]
 
 namespace RocketOwin.Methods.Proxy;
 
@@ -39,8 +43,8 @@ public sealed class ProxyWorker : Worker
     private UpstreamExchange _exchange = null!;
     private Timer? _sweep;
 
-    /// <summary>The settings read at start.</summary>
-    public ProxyOptions Options => _options;
+    /// <summary>The validated settings; available once the server started.</summary>
+    public ProxyOptions Options => _options ?? throw new InvalidOperationException("The proxy worker is not initialized yet.");
 
     /// <inheritdoc />
     /// <remarks>Every key README.md documents; any other key stops the server at start (a typo must not pass silently).</remarks>

@@ -1,6 +1,11 @@
 using System.Globalization;
 using NLog;
+using RocketOwin;
+using RocketOwin.Methods.Static;
 using RocketOwin.Methods.Static.Internal;
+
+// "fs" is the name Rocket (Python) gave this method; its appInfo keys document_root and display_index are kept.
+[assembly: RocketMethod("static", typeof(StaticWorker), Aliases = ["fs"])]
 
 namespace RocketOwin.Methods.Static;
 

@@ -15,7 +15,7 @@ namespace RocketOwin.Internal;
 /// </summary>
 internal sealed class ConnectionMonitor : IDisposable
 {
-    private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Monitor");
+    private static readonly Logger Log = RocketLog.Part("Monitor");
     private static readonly byte[] RequestTimeoutResponse =
         "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
 

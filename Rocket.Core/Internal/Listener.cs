@@ -15,7 +15,7 @@ namespace RocketOwin.Internal;
 /// </summary>
 internal sealed class Listener
 {
-    private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Listener");
+    private static readonly Logger Log = RocketLog.Part("Listener");
     private static readonly byte[] ServiceUnavailable =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"u8.ToArray();
 

@@ -19,6 +19,12 @@ internal static class RocketLog
 
     public static Logger Errors { get; } = LogManager.GetLogger("Rocket.Errors");
 
+    /// <summary>
+    /// The logger of one part, <c>Rocket.Errors.&lt;part&gt;</c>: the convention for every part of the engine and every
+    /// method (the methods spell the same name out, e.g. <c>Rocket.Errors.Static</c>), so <c>Rocket.Errors*</c> routes them all.
+    /// </summary>
+    public static Logger Part(string part) => LogManager.GetLogger("Rocket.Errors." + part);
+
     /// <summary>Installs the console default when nothing configured NLog.</summary>
     public static void EnsureConfigured()
     {

@@ -15,7 +15,7 @@ namespace RocketOwin.Internal;
 internal static class MethodRegistry
 {
     private static readonly ConcurrentDictionary<string, Func<Worker>> Registered = new(StringComparer.OrdinalIgnoreCase);
-    private static readonly Logger PluginErrors = LogManager.GetLogger("Rocket.Errors.Plugins");
+    private static readonly Logger PluginErrors = RocketLog.Part("Plugins");
 
     public static void Register(string name, Func<Worker> factory)
     {

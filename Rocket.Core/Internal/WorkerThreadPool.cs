@@ -11,7 +11,7 @@ namespace RocketOwin.Internal;
 /// </summary>
 internal sealed class WorkerThreadPool : IDisposable
 {
-    private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.ThreadPool");
+    private static readonly Logger Log = RocketLog.Part("ThreadPool");
 
     /// <summary>
     /// A connection queued this long while no thread is idle starts another thread. Enqueue-time growth alone misses

@@ -13,7 +13,7 @@ using UpgradeDelegate = Action<IDictionary<string, object>, Func<IDictionary<str
 /// <remarks>One per connection's environment, reset for each upgrade request; used by one request at a time.</remarks>
 internal sealed class OpaqueUpgradeOffer
 {
-    private static readonly Logger Log = LogManager.GetLogger("Rocket.Owin.WebSockets");
+    private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Owin.WebSockets");
     private readonly OwinEnvironment _environment;
     private readonly OwinHostContext _host;
     private readonly UpgradeDelegate _accept;

@@ -21,7 +21,7 @@ using WebSocketSendAsync = Func<ArraySegment<byte>, int, bool, CancellationToken
 /// </remarks>
 internal sealed partial class WebSocketSession
 {
-    private static readonly Logger Log = LogManager.GetLogger("Rocket.Owin.WebSockets");
+    private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Owin.WebSockets");
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
     private readonly RequestContext _context;
     private readonly WebSocket _socket;

@@ -1,8 +1,6 @@
-using System.Reflection;
 using System.Reflection.Emit;
 using System.Text.Json;
-using Microsoft.Owin;
-using Owin;
+using RocketOwin.Tests.Owin;
 using RocketOwin.Tests.Plugins;
 
 namespace RocketOwin.Tests.Host;
@@ -35,40 +33,11 @@ internal sealed class ReloadApps : IDisposable
     public string WriteVersion(int version, bool startupThrows = false)
     {
         var folder = Directory.CreateDirectory(Path.Combine(Folder, "v" + version)).FullName;
-        var app = new PersistedAssemblyBuilder(new AssemblyName(AppName), typeof(object).Assembly);
-        var startup = app.DefineDynamicModule(AppName).DefineType(AppName + ".Startup", TypeAttributes.Public | TypeAttributes.Class);
-        startup.DefineDefaultConstructor(MethodAttributes.Public);
-
-        var handle = startup.DefineMethod("Handle", MethodAttributes.Public | MethodAttributes.Static, typeof(Task), [typeof(IOwinContext)]);
-        var il = handle.GetILGenerator();
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Callvirt, typeof(IOwinContext).GetProperty(nameof(IOwinContext.Response))!.GetMethod!);
-        il.Emit(OpCodes.Ldstr, "version " + version);
-        il.Emit(OpCodes.Callvirt, typeof(IOwinResponse).GetMethod(nameof(IOwinResponse.WriteAsync), [typeof(string)])!);
-        il.Emit(OpCodes.Ret);
-
-        var configuration = startup.DefineMethod("Configuration", MethodAttributes.Public, typeof(void), [typeof(IAppBuilder)]);
-        il = configuration.GetILGenerator();
-        if (startupThrows)
-        {
-            il.Emit(OpCodes.Ldstr, "startup of version " + version + " broke");
-            il.Emit(OpCodes.Newobj, typeof(InvalidOperationException).GetConstructor([typeof(string)])!);
-            il.Emit(OpCodes.Throw);
-        }
-        else
-        {
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldnull);
-            il.Emit(OpCodes.Ldftn, handle);
-            il.Emit(OpCodes.Newobj, typeof(Func<IOwinContext, Task>).GetConstructor([typeof(object), typeof(IntPtr)])!);
-            il.Emit(OpCodes.Call, typeof(AppBuilderUseExtensions).GetMethod(nameof(AppBuilderUseExtensions.Run))!);
-            il.Emit(OpCodes.Ret);
-        }
-
-        startup.CreateType();
-        var path = Path.Combine(folder, AppName + ".dll");
-        app.Save(path);
-        return path;
+        return EmittedAssemblies.WriteStartupApp(
+            folder,
+            AppName,
+            il => il.Emit(OpCodes.Ldstr, "version " + version),
+            startupThrows ? "startup of version " + version + " broke" : null);
     }
 
     /// <summary>Points the config file at <paramref name="appPath"/> (relative paths are the file's folder's).</summary>

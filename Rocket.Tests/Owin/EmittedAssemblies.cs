@@ -44,32 +44,52 @@ internal static class EmittedAssemblies
         var scratch = new AssemblyLoadContext("scratch", isCollectible: true);
         var greeting = scratch.LoadFromStream(new MemoryStream(File.ReadAllBytes(depPath))).GetType(depName + ".Greeter")!.GetMethod("Greeting")!;
 
+        var appPath = WriteStartupApp(folder, appName, il => il.Emit(OpCodes.Call, greeting));
+        scratch.Unload();
+        return appPath;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="folder"/>/<paramref name="appName"/>.dll: a Katana Startup whose Configuration runs
+    /// <c>app.Run(Handle)</c> (or throws <paramref name="configurationThrows"/> when given), where Handle writes the string
+    /// that <paramref name="pushBody"/> leaves on the stack. Returns the DLL's path.
+    /// </summary>
+    public static string WriteStartupApp(string folder, string appName, Action<ILGenerator> pushBody, string? configurationThrows = null)
+    {
         var app = new PersistedAssemblyBuilder(new AssemblyName(appName), typeof(object).Assembly);
         var startup = app.DefineDynamicModule(appName).DefineType(appName + ".Startup", TypeAttributes.Public | TypeAttributes.Class);
         startup.DefineDefaultConstructor(MethodAttributes.Public);
 
         var handle = startup.DefineMethod("Handle", MethodAttributes.Public | MethodAttributes.Static, typeof(Task), [typeof(IOwinContext)]);
-        il = handle.GetILGenerator();
+        var il = handle.GetILGenerator();
         il.Emit(OpCodes.Ldarg_0);
         il.Emit(OpCodes.Callvirt, typeof(IOwinContext).GetProperty(nameof(IOwinContext.Response))!.GetMethod!);
-        il.Emit(OpCodes.Call, greeting);
+        pushBody(il);
         il.Emit(OpCodes.Callvirt, typeof(IOwinResponse).GetMethod(nameof(IOwinResponse.WriteAsync), [typeof(string)])!);
         il.Emit(OpCodes.Ret);
 
         var configuration = startup.DefineMethod("Configuration", MethodAttributes.Public, typeof(void), [typeof(IAppBuilder)]);
         il = configuration.GetILGenerator();
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldnull);
-        il.Emit(OpCodes.Ldftn, handle);
-        il.Emit(OpCodes.Newobj, typeof(Func<IOwinContext, Task>).GetConstructor([typeof(object), typeof(IntPtr)])!);
-        il.Emit(OpCodes.Call, typeof(AppBuilderUseExtensions).GetMethod(nameof(AppBuilderUseExtensions.Run))!);
-        il.Emit(OpCodes.Ret);
-        startup.CreateType();
+        if (configurationThrows is not null)
+        {
+            il.Emit(OpCodes.Ldstr, configurationThrows);
+            il.Emit(OpCodes.Newobj, typeof(InvalidOperationException).GetConstructor([typeof(string)])!);
+            il.Emit(OpCodes.Throw);
+        }
+        else
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldnull);
+            il.Emit(OpCodes.Ldftn, handle);
+            il.Emit(OpCodes.Newobj, typeof(Func<IOwinContext, Task>).GetConstructor([typeof(object), typeof(IntPtr)])!);
+            il.Emit(OpCodes.Call, typeof(AppBuilderUseExtensions).GetMethod(nameof(AppBuilderUseExtensions.Run))!);
+            il.Emit(OpCodes.Ret);
+        }
 
-        var appPath = Path.Combine(folder, appName + ".dll");
-        app.Save(appPath);
-        scratch.Unload();
-        return appPath;
+        startup.CreateType();
+        var path = Path.Combine(folder, appName + ".dll");
+        app.Save(path);
+        return path;
     }
 
     /// <summary>An in-memory assembly holding classes with the given full names, each with Configuration(IAppBuilder).</summary>

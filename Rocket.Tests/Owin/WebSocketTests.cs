@@ -207,7 +207,7 @@ public class WebSocketTests
 
         await cancelled.Task.WaitAsync(WaitLimit);
         await WaitUntil(() => server.Server.ConnectionCount == 0, "the vanished client's connection is released");
-        var errors = TestLogging.Memory.Logs.Where(l => l.StartsWith("ERROR", StringComparison.Ordinal) && (l.Contains("Upgraded connection", StringComparison.Ordinal) || l.Contains("Rocket.Owin.WebSockets", StringComparison.Ordinal))).ToList();
+        var errors = TestLogging.Memory.Logs.Where(l => l.StartsWith("ERROR", StringComparison.Ordinal) && (l.Contains("Upgraded connection", StringComparison.Ordinal) || l.Contains("Rocket.Errors.Owin.WebSockets", StringComparison.Ordinal))).ToList();
         Assert.That(errors, Is.Empty, "a vanished client is not an error");
     }
 

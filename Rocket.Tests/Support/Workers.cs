@@ -26,6 +26,22 @@ public static class Apps
         c.Response.Write(ms.ToArray());
     });
 
+    /// <summary>
+    /// Answers every request with <paramref name="body"/>; a request for <c>/slow</c> first sets <paramref name="entered"/> and
+    /// blocks its thread until <paramref name="release"/> (at most 30 s): a request in flight for Stop and drain tests.
+    /// </summary>
+    public static LambdaWorker SlowPath(ManualResetEventSlim entered, ManualResetEventSlim release, Func<RequestContext, byte[]> body) => new(c =>
+    {
+        if (c.Request.Path == "/slow")
+        {
+            entered.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+        }
+
+        c.Response.Write(body(c));
+        return ValueTask.CompletedTask;
+    });
+
     public static LambdaWorker Target() => new(c =>
     {
         c.Response.Write(Encoding.UTF8.GetBytes($"{c.Request.Method} {c.Request.Path} {c.Request.QueryString}"));

@@ -19,17 +19,7 @@ public class DrainTests
     {
         var entered = new ManualResetEventSlim();
         var release = new ManualResetEventSlim();
-        var server = new TestServer(new LambdaWorker(c =>
-        {
-            if (c.Request.Path == "/slow")
-            {
-                entered.Set();
-                release.Wait(TimeSpan.FromSeconds(30));
-            }
-
-            c.Response.Write(System.Text.Encoding.ASCII.GetBytes(c.Request.Path));
-            return ValueTask.CompletedTask;
-        }));
+        var server = new TestServer(Apps.SlowPath(entered, release, c => System.Text.Encoding.ASCII.GetBytes(c.Request.Path)));
         using var client = server.Connect();
         client.Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\nGET /third HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.That(entered.Wait(TimeSpan.FromSeconds(10)), Is.True);

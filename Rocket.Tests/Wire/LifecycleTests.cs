@@ -27,17 +27,7 @@ public class LifecycleTests
     {
         var entered = new ManualResetEventSlim();
         var release = new ManualResetEventSlim();
-        var server = new TestServer(new LambdaWorker(c =>
-        {
-            if (c.Request.Path == "/slow")
-            {
-                entered.Set();
-                release.Wait(TimeSpan.FromSeconds(30));
-            }
-
-            c.Response.Write("finished"u8);
-            return ValueTask.CompletedTask;
-        }));
+        var server = new TestServer(Apps.SlowPath(entered, release, _ => "finished"u8.ToArray()));
         var endPoint = server.EndPoint;
         using var idle = server.Connect();
         idle.Send(Get);

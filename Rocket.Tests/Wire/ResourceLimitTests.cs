@@ -67,34 +67,18 @@ public class ResourceLimitTests
     public void AClientThatNeverReadsTheResponseIsCutByTheMinimumResponseRate()
     {
         var chunk = new byte[64 * 1024];
-        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // Asynchronous writes: no socket timeout bounds them, only the rate does.
-        using var server = new TestServer(
-            new LambdaWorker(async c =>
+        AssertCutWhenTheClientNeverReads(
+            async c =>
             {
-                try
+                for (var i = 0; i < 1024; i++)
                 {
-                    for (var i = 0; i < 1024; i++)
-                    {
-                        await c.Response.WriteAsync(chunk);
-                    }
+                    await c.Response.WriteAsync(chunk);
                 }
-                catch (Exception e)
-                {
-                    failed.TrySetResult(e);
-                    throw;
-                }
-            }),
-            limits: new ServerLimits { MinResponseDataRate = 50_000, MinResponseDataRateGracePeriod = TimeSpan.FromSeconds(1) });
-
-        using var client = server.Connect();
-        client.Socket.ReceiveBufferSize = 4096;
-        client.Send(Get);
-        var clock = Stopwatch.StartNew();
-        Assert.That(failed.Task.Wait(TimeSpan.FromSeconds(20)), Is.True, "the stalled response was never cut");
-        TestContext.Out.WriteLine($"cut after {clock.Elapsed.TotalSeconds:0.0} s: {failed.Task.Result.Message}");
-        Assert.That(Wire.WaitUntil(() => server.Server.ConnectionCount == 0, TimeSpan.FromSeconds(10)), Is.True, "connection closed");
+            },
+            new ServerLimits { MinResponseDataRate = 50_000, MinResponseDataRateGracePeriod = TimeSpan.FromSeconds(1) },
+            "the stalled response was never cut");
     }
 
     [Test]
@@ -102,38 +86,50 @@ public class ResourceLimitTests
     {
         var file = Path.Combine(Path.GetTempPath(), "rocket-never-read-" + Guid.NewGuid().ToString("N")[..8]);
         File.WriteAllBytes(file, new byte[32 * 1024 * 1024]);
-        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
             // sendfile with no minimum rate: only the I/O timeout (nothing acknowledged for that long) bounds it.
-            using var server = new TestServer(
-                new LambdaWorker(async c =>
+            AssertCutWhenTheClientNeverReads(
+                async c =>
                 {
-                    try
-                    {
-                        c.Response.Headers.Set("Content-Length", "33554432");
-                        await c.Response.SendFileAsync(file, 0, 32 * 1024 * 1024);
-                    }
-                    catch (Exception e)
-                    {
-                        failed.TrySetResult(e);
-                        throw;
-                    }
-                }),
-                limits: new ServerLimits { MinResponseDataRate = null, IOTimeout = TimeSpan.FromSeconds(2) });
-
-            using var client = server.Connect();
-            client.Socket.ReceiveBufferSize = 4096;
-            client.Send(Get);
-            var clock = Stopwatch.StartNew();
-            Assert.That(failed.Task.Wait(TimeSpan.FromSeconds(20)), Is.True, "the stalled file send was never cut");
-            TestContext.Out.WriteLine($"cut after {clock.Elapsed.TotalSeconds:0.0} s: {failed.Task.Result.Message}");
-            Assert.That(Wire.WaitUntil(() => server.Server.ConnectionCount == 0, TimeSpan.FromSeconds(10)), Is.True, "connection closed");
+                    c.Response.Headers.Set("Content-Length", "33554432");
+                    await c.Response.SendFileAsync(file, 0, 32 * 1024 * 1024);
+                },
+                new ServerLimits { MinResponseDataRate = null, IOTimeout = TimeSpan.FromSeconds(2) },
+                "the stalled file send was never cut");
         }
         finally
         {
             File.Delete(file);
         }
+    }
+
+    /// <summary>Serves <paramref name="send"/> to a client that never reads: the send must fail within 20 s and the connection close.</summary>
+    private static void AssertCutWhenTheClientNeverReads(Func<RequestContext, Task> send, ServerLimits limits, string neverCut)
+    {
+        var failed = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var server = new TestServer(
+            new LambdaWorker(async c =>
+            {
+                try
+                {
+                    await send(c);
+                }
+                catch (Exception e)
+                {
+                    failed.TrySetResult(e);
+                    throw;
+                }
+            }),
+            limits: limits);
+
+        using var client = server.Connect();
+        client.Socket.ReceiveBufferSize = 4096;
+        client.Send(Get);
+        var clock = Stopwatch.StartNew();
+        Assert.That(failed.Task.Wait(TimeSpan.FromSeconds(20)), Is.True, neverCut);
+        TestContext.Out.WriteLine($"cut after {clock.Elapsed.TotalSeconds:0.0} s: {failed.Task.Result.Message}");
+        Assert.That(Wire.WaitUntil(() => server.Server.ConnectionCount == 0, TimeSpan.FromSeconds(10)), Is.True, "connection closed");
     }
 
     [Test]

@@ -1,4 +1,0 @@
-using RocketOwin;
-using RocketOwin.Methods.Proxy;
-
-[assembly: RocketMethod("proxy", typeof(ProxyWorker))]
