@@ -1,5 +1,5 @@
 // Rocket.Owin build: dotnet tool restore && dotnet cake --target=<Task>
-// Tasks: Clean, Build, Setup, PublishPlugins, Test (default), Pack, Bench.
+// Tasks: Clean, Build, Setup, Format, PublishPlugins, Test (default), Pack, Bench.
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
 var root = MakeAbsolute(Directory("."));
@@ -30,9 +30,24 @@ Task("Setup")
     }
 });
 
+// The tree is formatted as .editorconfig says (whitespace, code style, analyzer fixes): `dotnet format` (the SDK's own
+// command, no download) checks it here and fixes it when run without --verify-no-changes. After Build, so the
+// solution is restored and the check need not restore again.
+Task("Format")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var exit = StartProcess("dotnet", new ProcessSettings { Arguments = "format Rocket.Owin.sln --verify-no-changes --no-restore --verbosity quiet" });
+    if (exit != 0)
+    {
+        throw new Exception("dotnet format --verify-no-changes: the files above are not formatted as .editorconfig says; run `dotnet format Rocket.Owin.sln` and commit the result.");
+    }
+});
+
 Task("Test")
     .IsDependentOn("Setup")
     .IsDependentOn("Build")
+    .IsDependentOn("Format")
     .Does(() =>
 {
     EnsureDirectoryExists(testResults);

@@ -11,7 +11,7 @@ namespace RocketOwin.Internal;
 /// <remarks>Served by at most one thread at a time; the monitor and Stop touch it only through the state transitions.</remarks>
 internal sealed class ConnectionTransport
 {
-    private static long s_nextId;
+    private static long _nextId;
     private readonly Action _onReadable;
     private ValueTask<int> _pendingWait;
     private List<ArraySegment<byte>>? _gather;
@@ -27,7 +27,7 @@ internal sealed class ConnectionTransport
     {
         Socket = socket;
         Server = server;
-        Id = Interlocked.Increment(ref s_nextId);
+        Id = Interlocked.Increment(ref _nextId);
         CreatedAt = DateTimeOffset.UtcNow;
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;

@@ -21,9 +21,9 @@ internal static class EarlyDisconnectWatch
     private static readonly long DelayTicks = (long)(Delay.TotalSeconds * Stopwatch.Frequency);
     private static readonly Lock Gate = new();
     private static readonly Timer Ticker = new(_ => Tick(), null, Timeout.Infinite, Timeout.Infinite);
-    private static List<Entry> s_pending = [];
-    private static List<Entry> s_ticking = [];
-    private static bool s_armed;
+    private static List<Entry> _pending = [];
+    private static List<Entry> _ticking = [];
+    private static bool _armed;
 
     /// <summary>Watches <paramref name="context"/>'s request number <paramref name="request"/> if it still runs after <see cref="Delay"/>.</summary>
     public static void Enlist(RequestContext context, int request)
@@ -31,10 +31,10 @@ internal static class EarlyDisconnectWatch
         var entry = new Entry(context, request, Stopwatch.GetTimestamp() + DelayTicks);
         lock (Gate)
         {
-            s_pending.Add(entry);
-            if (!s_armed)
+            _pending.Add(entry);
+            if (!_armed)
             {
-                s_armed = true;
+                _armed = true;
                 Ticker.Change(TickMilliseconds, Timeout.Infinite);
             }
         }
@@ -45,10 +45,10 @@ internal static class EarlyDisconnectWatch
         List<Entry> due;
         lock (Gate)
         {
-            // Only this callback touches s_ticking, and the one-shot timer never overlaps itself.
-            due = s_pending;
-            s_pending = s_ticking;
-            s_ticking = due;
+            // Only this callback touches _ticking, and the one-shot timer never overlaps itself.
+            due = _pending;
+            _pending = _ticking;
+            _ticking = due;
         }
 
         var now = Stopwatch.GetTimestamp();
@@ -66,17 +66,17 @@ internal static class EarlyDisconnectWatch
         {
             for (var i = 0; i < keep; i++)
             {
-                s_pending.Add(due[i]);
+                _pending.Add(due[i]);
             }
 
             due.Clear();
-            if (s_pending.Count > 0)
+            if (_pending.Count > 0)
             {
                 Ticker.Change(TickMilliseconds, Timeout.Infinite);
             }
             else
             {
-                s_armed = false;
+                _armed = false;
             }
         }
     }

@@ -22,7 +22,7 @@ internal static class WorkerThreadStates
     private static readonly Lock Gate = new();
 
     // Copy-on-write: replaced only as workers start and exit, read without a lock by every sample.
-    private static SafeFileHandle[] s_workers = [];
+    private static SafeFileHandle[] _workers = [];
 
     /// <summary>Called by a worker thread as it starts: watches it from now on. Returns what <see cref="Unregister"/> takes back.</summary>
     public static SafeFileHandle? Register()
@@ -45,7 +45,7 @@ internal static class WorkerThreadStates
 
         lock (Gate)
         {
-            s_workers = [.. s_workers, stat];
+            _workers = [.. _workers, stat];
         }
 
         return stat;
@@ -61,7 +61,7 @@ internal static class WorkerThreadStates
 
         lock (Gate)
         {
-            s_workers = Array.FindAll(s_workers, h => h != stat);
+            _workers = Array.FindAll(_workers, h => h != stat);
         }
 
         stat.Dispose();
@@ -72,7 +72,7 @@ internal static class WorkerThreadStates
     {
         Span<byte> buffer = stackalloc byte[128];
         var runnable = 0;
-        foreach (var stat in Volatile.Read(ref s_workers))
+        foreach (var stat in Volatile.Read(ref _workers))
         {
             if (IsRunnable(stat, buffer) && ++runnable >= enough)
             {

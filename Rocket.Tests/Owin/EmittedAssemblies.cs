@@ -13,7 +13,7 @@ namespace RocketOwin.Tests.Owin;
 /// </summary>
 internal static class EmittedAssemblies
 {
-    private static int s_counter;
+    private static int _counter;
 
     public static string NewFolder()
     {
@@ -25,7 +25,7 @@ internal static class EmittedAssemblies
     /// <summary>Writes DepN.dll and AppN.dll into <paramref name="folder"/>; AppN.Startup answers "hello from DepN". Returns the app's path.</summary>
     public static string WriteApp(string folder, out string expectedBody)
     {
-        var n = Interlocked.Increment(ref s_counter) + "x" + Environment.ProcessId;
+        var n = Interlocked.Increment(ref _counter) + "x" + Environment.ProcessId;
         var depName = "RocketOwinTestDep" + n;
         var appName = "RocketOwinTestApp" + n;
         expectedBody = "hello from " + depName;

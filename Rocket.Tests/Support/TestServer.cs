@@ -11,7 +11,7 @@ namespace RocketOwin.Tests.Support;
 /// </summary>
 public sealed class TestServer : IDisposable
 {
-    private static int s_counter;
+    private static int _counter;
     private readonly string _method;
 
     public TestServer(Worker worker, AppInfo? appInfo = null, int minThreads = 4, int maxThreads = 0, int timeout = 600, ServerLimits? limits = null, IEnumerable<ListenInterface>? interfaces = null)
@@ -22,7 +22,7 @@ public sealed class TestServer : IDisposable
     public TestServer(Func<Worker> factory, AppInfo? appInfo = null, int minThreads = 4, int maxThreads = 0, int timeout = 600, ServerLimits? limits = null, IEnumerable<ListenInterface>? interfaces = null)
     {
         TestLogging.EnsureConfigured();
-        _method = "test-" + Interlocked.Increment(ref s_counter);
+        _method = "test-" + Interlocked.Increment(ref _counter);
         Rocket.RegisterMethod(_method, factory);
         Server = new Rocket(interfaces ?? [("127.0.0.1", 0)], _method, appInfo, minThreads, maxThreads, timeout: timeout, handleSignals: false, limits: limits);
         Server.Start(background: true);
@@ -49,14 +49,14 @@ public sealed class TestServer : IDisposable
 public static class TestLogging
 {
     private static readonly Lock Gate = new();
-    private static MemoryTarget? s_memory;
+    private static MemoryTarget? _memory;
 
     public static MemoryTarget Memory
     {
         get
         {
             EnsureConfigured();
-            return s_memory!;
+            return _memory!;
         }
     }
 
@@ -64,16 +64,16 @@ public static class TestLogging
     {
         lock (Gate)
         {
-            if (s_memory is not null)
+            if (_memory is not null)
             {
                 return;
             }
 
-            s_memory = new MemoryTarget("memory") { Layout = "${level:uppercase=true} ${logger} ${message}${onexception:inner= ${exception:format=type,message}}", MaxLogsCount = 5000 };
+            _memory = new MemoryTarget("memory") { Layout = "${level:uppercase=true} ${logger} ${message}${onexception:inner= ${exception:format=type,message}}", MaxLogsCount = 5000 };
             var config = new LoggingConfiguration();
             // As Rocket's own default: the access log (Rocket.Access) only where a test routes it.
             config.LoggingRules.Add(new LoggingRule { LoggerNamePattern = "Rocket.Access", FinalMinLevel = NLog.LogLevel.Off });
-            config.AddRule(NLog.LogLevel.Debug, NLog.LogLevel.Fatal, s_memory, "Rocket*");
+            config.AddRule(NLog.LogLevel.Debug, NLog.LogLevel.Fatal, _memory, "Rocket*");
             LogManager.Configuration = config;
         }
     }
