@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+
 namespace RocketOwin.Internal;
 
 /// <summary>
