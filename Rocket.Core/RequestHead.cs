@@ -96,6 +96,13 @@ public sealed class RequestHead
         Path = PathDecoder.Decode(RawPath);
     }
 
+    /// <summary>Clears the request line when a head is refused before it was parsed (nothing of it is known).</summary>
+    internal void ForgetRequestLine()
+    {
+        Method = string.Empty;
+        _lastTarget = Target = RawPath = Path = QueryString = string.Empty;
+    }
+
     /// <summary>Resets what is computed per request; strings kept for reuse.</summary>
     internal void Reset()
     {

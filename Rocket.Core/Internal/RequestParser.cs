@@ -39,12 +39,23 @@ internal static class RequestParser
     /// <exception cref="BadRequestException">The head is malformed or over a limit.</exception>
     public static int TryParse(ReadOnlySpan<byte> buffer, RequestHead head, ServerLimits limits, ref HeadScan scan)
     {
-        if (scan.HeadersStart == 0 && !ScanRequestLine(buffer, limits, ref scan))
+        int end;
+        try
         {
-            return 0;
+            if (scan.HeadersStart == 0 && !ScanRequestLine(buffer, limits, ref scan))
+            {
+                return 0;
+            }
+
+            end = ScanFieldLines(buffer, limits, ref scan);
+        }
+        catch (BadRequestException)
+        {
+            // Refused before this head was parsed: the log line and the refusal must not show the previous request's.
+            head.ForgetRequestLine();
+            throw;
         }
 
-        var end = ScanFieldLines(buffer, limits, ref scan);
         if (end < 0)
         {
             return 0;

@@ -33,6 +33,23 @@ public class LoggingTests
     }
 
     [Test]
+    public void ARequestRefusedBeforeItsRequestLineWasParsedIsNotLoggedAsThePreviousRequestOnTheConnection()
+    {
+        TestLogging.Memory.Logs.Clear();
+        using var server = new TestServer(Apps.Hello());
+        using var client = server.Connect();
+        client.Send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+        client.ReadResponse();
+        client.Send("G@T /second HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.That(client.ReadResponse().StatusLine, Does.Contain(" 400 "));
+
+        Assert.That(Wire.WaitUntil(() => TestLogging.Memory.Logs.ToArray().Count(l => l.StartsWith("INFO Rocket.Requests")) == 2, TimeSpan.FromSeconds(10)), Is.True);
+        var refused = TestLogging.Memory.Logs.ToArray().Where(l => l.StartsWith("INFO Rocket.Requests")).Last();
+        Assert.That(refused, Does.Contain(" - 400 "));
+        Assert.That(refused, Does.Not.Contain("/first"));
+    }
+
+    [Test]
     public void StartLogsTheAddressesItListensOn()
     {
         TestLogging.Memory.Logs.Clear();
