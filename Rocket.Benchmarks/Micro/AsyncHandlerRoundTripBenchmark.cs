@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
-using RocketOwin.Benchmarks.Commands;
 
 namespace RocketOwin.Benchmarks.Micro;
 
@@ -10,38 +9,15 @@ namespace RocketOwin.Benchmarks.Micro;
 /// subtract from <see cref="ProxyRoundTripBenchmarks"/> to get the proxy method's own allocations.
 /// </summary>
 [MemoryDiagnoser]
-public class AsyncHandlerRoundTripBenchmark : IDisposable
+public class AsyncHandlerRoundTripBenchmark : PlaintextRoundTripBenchmark
 {
-    private static readonly byte[] Request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"u8.ToArray();
     private static readonly byte[] Body = "Hello, World!"u8.ToArray();
 
-    private Rocket? _server;
-    private LoopbackClient? _client;
-
-    [GlobalSetup]
-    public void Setup()
+    protected override string RegisterMethod()
     {
-        ServeRocketCommand.ConfigureQuietLogging();
         Rocket.RegisterMethod("micro-async", () => new YieldingWorker());
-        _server = new Rocket(("127.0.0.1", 0), "micro-async", new AppInfo(), minThreads: 4, handleSignals: false);
-        _server.Start(background: true);
-        _client = new LoopbackClient(_server);
-        _client.Verify(Request, "Hello, World!");
+        return "micro-async";
     }
-
-    [GlobalCleanup]
-    public void Dispose()
-    {
-        _client?.Dispose();
-        _client = null;
-        _server?.Stop();
-        _server = null;
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Sends the request and reads the whole response; returns its length in bytes.</summary>
-    [Benchmark]
-    public int RoundTrip() => _client!.RoundTrip(Request);
 
     private sealed class YieldingWorker : Worker
     {

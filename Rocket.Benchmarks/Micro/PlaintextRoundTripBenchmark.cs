@@ -22,8 +22,7 @@ public class PlaintextRoundTripBenchmark : IDisposable
     public void Setup()
     {
         ServeRocketCommand.ConfigureQuietLogging();
-        PlaintextWorker.Register();
-        _server = new Rocket(("127.0.0.1", 0), PlaintextWorker.Method, new AppInfo(), minThreads: 4, handleSignals: false);
+        _server = new Rocket(("127.0.0.1", 0), RegisterMethod(), new AppInfo(), minThreads: 4, handleSignals: false);
         _server.Start(background: true);
         _client = new LoopbackClient(_server);
         _client.Verify(Request, "Hello, World!");
@@ -37,6 +36,13 @@ public class PlaintextRoundTripBenchmark : IDisposable
         _server?.Stop();
         _server = null;
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Registers the method the server runs and returns its name.</summary>
+    protected virtual string RegisterMethod()
+    {
+        PlaintextWorker.Register();
+        return PlaintextWorker.Method;
     }
 
     /// <summary>Sends the request and reads the whole response; returns its length in bytes.</summary>

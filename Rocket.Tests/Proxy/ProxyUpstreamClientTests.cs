@@ -109,15 +109,17 @@ public class ProxyUpstreamClientTests
         Assert.That(response.BodyText, Is.EqualTo("final"));
     }
 
+    /// <summary>Each connection answers one request with keep-alive, then closes: the pooled connection is dead when reused.</summary>
+    private static RawUpstream AnswersOnceThenCloses() => new(async (s, _) =>
+    {
+        await RawUpstream.SendAsync(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        s.Shutdown(SocketShutdown.Both);
+    });
+
     [Test]
     public void AGetOnAPooledConnectionTheUpstreamClosedIsRetriedOnANewOne()
     {
-        // Each connection answers one request with keep-alive, then closes: the pooled connection is dead when reused.
-        using var upstream = new RawUpstream(async (s, _) =>
-        {
-            await RawUpstream.SendAsync(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            s.Shutdown(SocketShutdown.Both);
-        });
+        using var upstream = AnswersOnceThenCloses();
         using var proxy = ProxyServer.Start(upstream.Url);
         using var client = proxy.Connect();
         Assert.That(Exchange(client, Get).StatusCode, Is.EqualTo(200));
@@ -129,11 +131,7 @@ public class ProxyUpstreamClientTests
     [Test]
     public void APostOnAPooledConnectionTheUpstreamClosedIsNotRetried()
     {
-        using var upstream = new RawUpstream(async (s, _) =>
-        {
-            await RawUpstream.SendAsync(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            s.Shutdown(SocketShutdown.Both);
-        });
+        using var upstream = AnswersOnceThenCloses();
         using var proxy = ProxyServer.Start(upstream.Url);
         using var client = proxy.Connect();
         Assert.That(Exchange(client, Get).StatusCode, Is.EqualTo(200));
