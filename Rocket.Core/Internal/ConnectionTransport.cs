@@ -270,18 +270,24 @@ internal sealed class ConnectionTransport
 
         KnownReadable = false;
         _wakeUnconfirmed = false;
-        int n;
-        SocketError error;
         Socket.Blocking = false; // only a flag: the runtime keeps a socket it waits on asynchronously non-blocking anyway
         try
         {
-            n = Socket.Receive(buffer, SocketFlags.None, out error);
+            return ReceiveNow(buffer);
         }
         finally
         {
             Socket.Blocking = true;
         }
+    }
 
+    /// <summary>
+    /// One receive on a non-blocking socket (plain sockets only): bytes read, 0 at end of stream, -1 when nothing is there.
+    /// </summary>
+    /// <exception cref="IOException">The receive failed (e.g. the client reset the connection).</exception>
+    public int ReceiveNow(Span<byte> buffer)
+    {
+        var n = Socket.Receive(buffer, SocketFlags.None, out var error);
         return error switch
         {
             SocketError.Success => n,

@@ -148,16 +148,26 @@ internal sealed class UpgradedStream : Stream
             }
 
             var ahead = ArrayPool<byte>.Shared.Rent(ReadAheadSize);
-            var n = socket.Receive(ahead, SocketFlags.None, out var error);
-            if (error != SocketError.Success || n == 0)
+            int n;
+            try
+            {
+                n = _exchange.Connection.ReceiveNow(ahead);
+            }
+            catch
             {
                 ArrayPool<byte>.Shared.Return(ahead);
-                if (error == SocketError.WouldBlock)
+                throw;
+            }
+
+            if (n <= 0)
+            {
+                ArrayPool<byte>.Shared.Return(ahead);
+                if (n < 0)
                 {
                     continue;
                 }
 
-                return error == SocketError.Success ? 0 : throw new IOException($"receive failed: {error}", new SocketException((int)error));
+                return 0;
             }
 
             // Counted as handed out: the rest is counted when a later read takes it.
@@ -180,21 +190,16 @@ internal sealed class UpgradedStream : Stream
     /// <summary>A synchronous read (the application's choice): waits in poll(2) on this thread, up to the I/O timeout.</summary>
     private int ReceiveWaiting(Span<byte> buffer)
     {
-        var socket = _exchange.Connection.Socket;
+        var connection = _exchange.Connection;
         while (true)
         {
-            var n = socket.Receive(buffer, SocketFlags.None, out var error);
-            if (error == SocketError.Success)
+            var n = connection.ReceiveNow(buffer);
+            if (n >= 0)
             {
                 return n;
             }
 
-            if (error != SocketError.WouldBlock)
-            {
-                throw new IOException($"receive failed: {error}", new SocketException((int)error));
-            }
-
-            if (!socket.Poll(_exchange.Server.Limits.IOTimeout, SelectMode.SelectRead))
+            if (!connection.Socket.Poll(_exchange.Server.Limits.IOTimeout, SelectMode.SelectRead))
             {
                 throw new TimeoutException("receive timed out");
             }
