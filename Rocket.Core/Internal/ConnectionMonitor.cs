@@ -25,7 +25,7 @@ internal sealed class ConnectionMonitor : IDisposable
     private readonly double? _minReadRate;
     private readonly long _readGraceTicks;
     private readonly long _ioTimeoutTicks;
-    private readonly Timer _timer;
+    private readonly MonitorTimer _timer;
     private int _sweeping;
 
     public ConnectionMonitor(ConnectionTable table, TimeSpan idleTimeout, ServerLimits limits, TimeSpan interval)
@@ -36,7 +36,7 @@ internal sealed class ConnectionMonitor : IDisposable
         _minReadRate = limits.MinRequestBodyDataRate;
         _readGraceTicks = (long)(limits.MinRequestBodyDataRateGracePeriod.TotalSeconds * Stopwatch.Frequency);
         _ioTimeoutTicks = (long)(limits.IOTimeout.TotalSeconds * Stopwatch.Frequency);
-        _timer = new Timer(_ => Sweep(), null, interval, interval);
+        _timer = new MonitorTimer(Sweep, interval, interval);
     }
 
     public void Dispose() => _timer.Dispose();

@@ -9,18 +9,18 @@ namespace RocketOwin.Internal;
 /// the disconnect watch (a peek on the socket). Quick requests are dropped unwatched, so they add no system call, and
 /// requests that never ask for RequestAborted (plaintext, static files) are never enlisted.
 /// </summary>
-/// <remarks>The timer runs only while requests are enlisted: an idle server (or one with idle connections only) pays nothing.</remarks>
+/// <remarks>The timer (on the <see cref="MonitorThread"/>) runs only while requests are enlisted: an idle server (or one with idle connections only) pays nothing.</remarks>
 internal static class EarlyDisconnectWatch
 {
     /// <summary>How long a request runs before it is watched: half of the ~100 ms peers take to notice a close.</summary>
     public static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(50);
 
     // Ticks come twice per delay, so a request is watched between 50 and 75 ms after it asked.
-    private const int TickMilliseconds = 25;
+    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(25);
 
     private static readonly long DelayTicks = (long)(Delay.TotalSeconds * Stopwatch.Frequency);
     private static readonly Lock Gate = new();
-    private static readonly Timer Ticker = new(_ => Tick(), null, Timeout.Infinite, Timeout.Infinite);
+    private static readonly MonitorTimer Ticker = new(Tick);
     private static List<Entry> _pending = [];
     private static List<Entry> _ticking = [];
     private static bool _armed;
@@ -35,7 +35,7 @@ internal static class EarlyDisconnectWatch
             if (!_armed)
             {
                 _armed = true;
-                Ticker.Change(TickMilliseconds, Timeout.Infinite);
+                Ticker.Change(TickInterval, Timeout.InfiniteTimeSpan);
             }
         }
     }
@@ -72,7 +72,7 @@ internal static class EarlyDisconnectWatch
             due.Clear();
             if (_pending.Count > 0)
             {
-                Ticker.Change(TickMilliseconds, Timeout.Infinite);
+                Ticker.Change(TickInterval, Timeout.InfiniteTimeSpan);
             }
             else
             {

@@ -17,7 +17,7 @@ internal sealed class StatusWorker : Worker, IDisposable
     private readonly MetricsReader _reader;
     private readonly Queue<(long Timestamp, long Requests)> _history = new();
     private readonly Lock _historyLock = new();
-    private readonly Timer _sampler;
+    private readonly MonitorTimer _sampler;
 
     public StatusWorker(ServerMetrics metrics)
     {
@@ -26,7 +26,7 @@ internal sealed class StatusWorker : Worker, IDisposable
         Sample();
 
         // One sample a second keeps the window's oldest point at hand; the newest is read at request time.
-        _sampler = new Timer(_ => Sample(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _sampler = new MonitorTimer(Sample, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     protected internal override IReadOnlyCollection<string> AppInfoKeys => [];

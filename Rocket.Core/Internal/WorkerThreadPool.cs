@@ -35,7 +35,7 @@ internal sealed class WorkerThreadPool : IDisposable
     private int _busy;
     private long _started;
     private volatile bool _stopping;
-    private Timer? _starvationTimer;
+    private MonitorTimer? _starvationTimer;
     private long _retryStartsAt;
     private long _startFailures;
     private long _startFailureLoggedAt;
@@ -72,7 +72,7 @@ internal sealed class WorkerThreadPool : IDisposable
             StartThread();
         }
 
-        _starvationTimer = new Timer(_ => CheckStarvation(), null, StarvationDelay, StarvationDelay);
+        _starvationTimer = new MonitorTimer(CheckStarvation, StarvationDelay, StarvationDelay);
     }
 
     /// <summary>Signals every thread to finish its current connection and exit, then waits for them.</summary>
