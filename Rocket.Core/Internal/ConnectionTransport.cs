@@ -96,14 +96,21 @@ internal sealed class ConnectionTransport
     {
         IdleSince = System.Diagnostics.Stopwatch.GetTimestamp();
         Volatile.Write(ref _state, ConnectionState.Idle);
-        ValueTask<int> wait;
+        ValueTask<int> wait = default;
+        bool completed;
 #pragma warning disable CA2012 // Consumed exactly once: at once when complete, else in OnReadable.
         try
         {
             // A zero-byte read completes when the socket is readable without taking a buffer (Kestrel does the same).
-            wait = Tls is null
-                ? Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None)
-                : Tls.ReadAsync(Memory<byte>.Empty);
+            if (Tls is null)
+            {
+                completed = IdleWait.Start(this);
+            }
+            else
+            {
+                wait = Tls.ReadAsync(Memory<byte>.Empty);
+                completed = wait.IsCompleted;
+            }
         }
         catch (Exception e) when (ClientGone.Is(e))
         {
@@ -119,7 +126,7 @@ internal sealed class ConnectionTransport
 #pragma warning restore CA2012
 
         // A zero-byte receive that completes at once has really looked (the runtime peeks): the bytes are there.
-        if (wait.IsCompleted)
+        if (completed)
         {
             Consume(wait);
             if (Interlocked.CompareExchange(ref _state, ConnectionState.Active, ConnectionState.Idle) != ConnectionState.Idle)
@@ -131,8 +138,12 @@ internal sealed class ConnectionTransport
             return true;
         }
 
-        _pendingWait = wait;
-        wait.GetAwaiter().UnsafeOnCompleted(_onReadable);
+        if (Tls is not null)
+        {
+            _pendingWait = wait;
+            wait.GetAwaiter().UnsafeOnCompleted(_onReadable);
+        }
+
         return false;
     }
 
@@ -546,7 +557,8 @@ internal sealed class ConnectionTransport
         }
     }
 
-    private void OnReadable()
+    /// <summary>The idle wait completed (on the socket engine's thread): back to the active queue unless closed meanwhile.</summary>
+    public void OnReadable()
     {
         Consume(_pendingWait);
         _pendingWait = default;
