@@ -19,7 +19,7 @@ public sealed class Response
     private readonly HttpExchange _exchange;
     private readonly ResponseWriter _writer;
     private byte[] _pending;
-    private readonly List<(Action<object?> Callback, object? State)> _onStarting = [];
+    private List<(Action<object?> Callback, object? State)>? _onStarting;
     private int _pendingCount;
     private int _statusCode = 200;
     private string? _reasonPhrase;
@@ -37,7 +37,11 @@ public sealed class Response
     }
 
     /// <summary>Gives up the body buffer: after a 101 the response is over (the exchange is not reused).</summary>
-    internal void ReleaseBuffer() => _pending = [];
+    internal void ReleaseBuffer()
+    {
+        _pending = [];
+        _onStarting = null;
+    }
 
     /// <summary>The status code; 200 until set. 100–999.</summary>
     /// <exception cref="InvalidOperationException">Set after the response started.</exception>
@@ -109,7 +113,7 @@ public sealed class Response
     {
         ArgumentNullException.ThrowIfNull(callback);
         ThrowIfStarted();
-        _onStarting.Add((callback, state));
+        (_onStarting ??= []).Add((callback, state));
     }
 
     /// <summary>Writes body bytes; blocks only when the connection's send buffer is full.</summary>
@@ -269,7 +273,7 @@ public sealed class Response
         _statusCode = 200;
         _reasonPhrase = null;
         Headers.Reset();
-        _onStarting.Clear();
+        _onStarting?.Clear();
         _pendingCount = 0;
         _bodyWritten = 0;
         _started = false;
@@ -307,13 +311,16 @@ public sealed class Response
             throw new InvalidOperationException("Status 101 needs an upgrade (RequestContext.UpgradeAsync); it cannot be sent as a plain response.");
         }
 
-        for (var i = _onStarting.Count - 1; i >= 0; i--)
+        if (_onStarting is { } onStarting)
         {
-            var (callback, state) = _onStarting[i];
-            callback(state);
-        }
+            for (var i = onStarting.Count - 1; i >= 0; i--)
+            {
+                var (callback, state) = onStarting[i];
+                callback(state);
+            }
 
-        _onStarting.Clear();
+            onStarting.Clear();
+        }
         var appClose = Headers.TryGetValue("Connection", out var connection) && connection.Contains("close", StringComparison.OrdinalIgnoreCase);
         _writer.DecideFraming(ParseDeclaredLength(), final, appClose);
         _started = true;

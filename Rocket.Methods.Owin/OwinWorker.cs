@@ -140,6 +140,7 @@ public sealed class OwinWorker : Worker
         finally
         {
             _disposing.Dispose();
+            _host?.WebSocketSessions.Dispose();
         }
     }
 

@@ -13,7 +13,7 @@ namespace RocketOwin.Internal;
 internal sealed class ConnectionTransport
 {
     private static long _nextId;
-    private readonly Action _onReadable;
+    private Action? _onReadable;
     private ValueTask<int> _pendingWait;
     private List<ArraySegment<byte>>? _gather;
     private int _state;
@@ -33,7 +33,6 @@ internal sealed class ConnectionTransport
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         IsSecure = isSecure;
-        _onReadable = OnReadable;
         Public = new Connection(this);
     }
 
@@ -141,7 +140,9 @@ internal sealed class ConnectionTransport
         if (Tls is not null)
         {
             _pendingWait = wait;
-            wait.GetAwaiter().UnsafeOnCompleted(_onReadable);
+
+            // Made at the first wait: a connection upgraded by its first request never needs it (64 B for as long as it stays open).
+            wait.GetAwaiter().UnsafeOnCompleted(_onReadable ??= OnReadable);
         }
 
         return false;
@@ -555,6 +556,13 @@ internal sealed class ConnectionTransport
 
             available -= n;
         }
+    }
+
+    /// <summary>After a 101 the connection never waits idle again: drop what only that wait and gathered HTTP sends use.</summary>
+    public void ReleaseHttpState()
+    {
+        _onReadable = null;
+        _gather = null;
     }
 
     /// <summary>The idle wait completed (on the socket engine's thread): back to the active queue unless closed meanwhile.</summary>

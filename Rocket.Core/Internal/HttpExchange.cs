@@ -93,6 +93,7 @@ internal sealed class HttpExchange
         Response.ReleaseBuffer();
         Response.Headers.Release();
         Request.Headers.Trim();
+        Connection.ReleaseHttpState();
         BuffersReleased = true;
     }
 

@@ -80,12 +80,19 @@ internal sealed class OpaqueUpgradeOffer
     /// An application that accepts and returns a completed task (the usual shape) gets its connection run by static
     /// methods that keep neither this offer nor the request's environment alive while the socket stays open.
     /// </remarks>
-    public Task CompleteAsync(Task app) => app.IsCompletedSuccessfully ? Upgrade() : AwaitThenUpgradeAsync(app);
+    public Task CompleteAsync(Task app) => app.IsCompletedSuccessfully ? Upgrade() : AwaitThenUpgradeAsync(app, this);
 
-    private async Task AwaitThenUpgradeAsync(Task app)
+    /// <remarks>
+    /// This state machine lives as long as the upgraded connection: once the upgrade has started it lets go of the offer
+    /// (and so of the request's environment, which the offer holds) and of the application's task.
+    /// </remarks>
+    private static async Task AwaitThenUpgradeAsync(Task app, OpaqueUpgradeOffer offer)
     {
         await app.ConfigureAwait(false);
-        await Upgrade().ConfigureAwait(false);
+        var upgraded = offer.Upgrade();
+        offer = null!;
+        app = null!;
+        await upgraded.ConfigureAwait(false);
     }
 
     private Task Upgrade()
@@ -126,7 +133,7 @@ internal sealed class OpaqueUpgradeOffer
             headers.Set("Sec-WebSocket-Protocol", options.SubProtocol);
         }
 
-        return WebSocketSession.RunAsync(context, webSocketFunc, options);
+        return WebSocketSession.RunAsync(context, webSocketFunc, options, _host.WebSocketSessions);
     }
 
     private static async Task RunOpaqueAsync(RequestContext context, Func<IDictionary<string, object>, Task> opaqueFunc)

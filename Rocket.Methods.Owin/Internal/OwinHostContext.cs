@@ -25,6 +25,9 @@ internal sealed class OwinHostContext
     /// <summary>websocket_max_message_size: bytes one WebSocket message may total (0: no limit).</summary>
     public long WebSocketMaxMessageSize { get; init; } = OwinOptions.DefaultWebSocketMaxMessageSize;
 
+    /// <summary>The open WebSockets, told to go away when the server stops.</summary>
+    public WebSocketSessionList WebSocketSessions { get; } = new();
+
     /// <summary>A test or a benchmark may build environments without a server.</summary>
     public static OwinHostContext CreateDefault()
         => new(new Dictionary<string, object>(StringComparer.Ordinal), TextWriter.Null, CancellationToken.None);

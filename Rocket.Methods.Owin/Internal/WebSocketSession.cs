@@ -24,7 +24,7 @@ internal sealed partial class WebSocketSession
     private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Owin.WebSockets");
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
     private readonly RequestContext _context;
-    private readonly WebSocket _socket;
+    private readonly WebSocketSessionList _sessions;
     private readonly long _maxMessageSize;
     private readonly WebSocketSendAsync _send;
     private readonly WebSocketReceiveAsync _receive;
@@ -33,10 +33,12 @@ internal sealed partial class WebSocketSession
     private volatile bool _ended;
     private long _messageBytes;
 
-    private WebSocketSession(RequestContext context, WebSocket socket, long maxMessageSize)
+    private WebSocket _socket = null!;
+
+    private WebSocketSession(RequestContext context, WebSocketSessionList sessions, long maxMessageSize)
     {
         _context = context;
-        _socket = socket;
+        _sessions = sessions;
         _maxMessageSize = maxMessageSize;
         _send = SendAsync;
         _receive = ReceiveAsync;
@@ -73,43 +75,55 @@ internal sealed partial class WebSocketSession
         }
     }
 
+    /// <summary>Neighbours in the worker's list of open sessions (<see cref="WebSocketSessionList"/>, under its lock).</summary>
+    internal WebSocketSession? PreviousInList { get; set; }
+
+    /// <inheritdoc cref="PreviousInList"/>
+    internal WebSocketSession? NextInList { get; set; }
+
     /// <summary>
     /// Upgrades the connection, frames it as the server end of a WebSocket and runs <paramref name="app"/> over it to the
-    /// end (one asynchronous method for both, so an open socket holds one state machine here).
+    /// end; <paramref name="sessions"/> tells it to go away when the server stops.
     /// </summary>
-    public static async Task RunAsync(RequestContext context, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options)
+    public static Task RunAsync(RequestContext context, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options, WebSocketSessionList sessions)
+        => new WebSocketSession(context, sessions, options.MaxMessageSize).RunAsync(app, options.SubProtocol, options.KeepAliveInterval);
+
+    /// <remarks>
+    /// One asynchronous method for the upgrade and the application, so an open socket holds one state machine here; an
+    /// instance method taking only what it needs, so that state machine holds little more than the session (not the
+    /// accept options, the stream or a stopping registration: ~100 B less per open socket).
+    /// </remarks>
+    private async Task RunAsync(Func<IDictionary<string, object>, Task> app, string? subProtocol, TimeSpan keepAlive)
     {
-        var stream = await context.UpgradeAsync().ConfigureAwait(false);
-        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+        _socket = WebSocket.CreateFromStream(await _context.UpgradeAsync().ConfigureAwait(false), new WebSocketCreationOptions
         {
             IsServer = true,
-            SubProtocol = options.SubProtocol,
-            KeepAliveInterval = options.KeepAliveInterval,
+            SubProtocol = subProtocol,
+            KeepAliveInterval = keepAlive,
         });
-        var session = new WebSocketSession(context, socket, options.MaxMessageSize);
-        var stopping = context.ServerStopping.UnsafeRegister(static s => ((WebSocketSession)s!).GoAway(), session);
+        _sessions.Add(this, _context.ServerStopping);
         try
         {
             Task task;
             using (AppSynchronizationContext.Enter())
             {
-                task = app(session);
+                task = app(this);
             }
 
             await task.ConfigureAwait(false);
         }
-        catch (Exception e) when (session.ClientEnded(e))
+        catch (Exception e) when (ClientEnded(e))
         {
             // The client vanished, broke the protocol, or the server stopped waiting: that ends the socket, it is not an application failure.
-            Log.Debug("WebSocket {0} {1} from {2} ended: {3}", context.Request.Method, context.Request.Target, context.Connection.RemoteEndPoint, e.Message);
-            session.Cancel();
+            Log.Debug("WebSocket {0} {1} from {2} ended: {3}", _context.Request.Method, _context.Request.Target, _context.Connection.RemoteEndPoint, e.Message);
+            Cancel();
         }
         finally
         {
-            await stopping.DisposeAsync().ConfigureAwait(false);
-            await session.CleanupAsync().ConfigureAwait(false);
-            session._cancelled?.Dispose();
-            socket.Dispose();
+            _sessions.Remove(this);
+            await CleanupAsync().ConfigureAwait(false);
+            _cancelled?.Dispose();
+            _socket.Dispose();
         }
     }
 
@@ -228,7 +242,7 @@ internal sealed partial class WebSocketSession
     }
 
     /// <summary>Server stopping: close 1001 "going away" (RFC 6455 §7.4.1); the application sees the client's close as usual.</summary>
-    private void GoAway()
+    internal void GoAway()
     {
         if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {

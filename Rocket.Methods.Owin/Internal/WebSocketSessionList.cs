@@ -1,0 +1,112 @@
+namespace RocketOwin.Methods.Owin.Internal;
+
+/// <summary>
+/// The open WebSockets of one worker, told to go away (close 1001) when the server stops: one registration on the
+/// server's stopping token for all of them instead of one per socket (a registration is ~80 B held for as long as the
+/// socket stays open; the list costs each session two references).
+/// </summary>
+internal sealed class WebSocketSessionList : IDisposable
+{
+    private readonly Lock _lock = new();
+    private WebSocketSession? _head;
+    private CancellationTokenRegistration _registration;
+    private int _registered;
+    private bool _stopping;
+
+    /// <summary>Adds an open session; one added after the server began to stop is told to go away at once.</summary>
+    public void Add(WebSocketSession session, CancellationToken stopping)
+    {
+        if (Interlocked.Exchange(ref _registered, 1) == 0)
+        {
+            // Outside the lock: on a token already cancelled the callback runs here, and takes the lock itself.
+            _registration = stopping.UnsafeRegister(static s => ((WebSocketSessionList)s!).StopAll(), this);
+        }
+
+        bool stoppingNow;
+        lock (_lock)
+        {
+            stoppingNow = _stopping;
+            if (!stoppingNow)
+            {
+                session.NextInList = _head;
+                if (_head is not null)
+                {
+                    _head.PreviousInList = session;
+                }
+
+                _head = session;
+            }
+        }
+
+        if (stoppingNow)
+        {
+            session.GoAway();
+        }
+    }
+
+    /// <summary>Removes a session whose socket has ended (a session never added is ignored).</summary>
+    public void Remove(WebSocketSession session)
+    {
+        lock (_lock)
+        {
+            if (session.PreviousInList is { } previous)
+            {
+                previous.NextInList = session.NextInList;
+            }
+            else if (ReferenceEquals(_head, session))
+            {
+                _head = session.NextInList;
+            }
+            else
+            {
+                return;
+            }
+
+            if (session.NextInList is { } next)
+            {
+                next.PreviousInList = session.PreviousInList;
+            }
+
+            session.PreviousInList = session.NextInList = null;
+        }
+    }
+
+    /// <summary>The sessions open now (for tests).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var count = 0;
+                for (var s = _head; s is not null; s = s.NextInList)
+                {
+                    count++;
+                }
+
+                return count;
+            }
+        }
+    }
+
+    public void Dispose() => _registration.Dispose();
+
+    private void StopAll()
+    {
+        List<WebSocketSession> open = [];
+        lock (_lock)
+        {
+            _stopping = true;
+            for (var s = _head; s is not null; s = s.NextInList)
+            {
+                open.Add(s);
+            }
+        }
+
+        // Outside the lock: a close frame may complete inline and end its session, which removes itself.
+        foreach (var session in open)
+        {
+            session.GoAway();
+        }
+    }
+}
