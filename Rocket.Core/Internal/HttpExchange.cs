@@ -24,6 +24,8 @@ internal sealed class HttpExchange
     private long _ackedSeen;
     private long _ackedSeenAt;
     private bool _keepAliveAllowed;
+    private ValueTask _handled;
+    private Action? _onHandled;
 
     public HttpExchange(ServerCore server)
     {
@@ -386,6 +388,23 @@ internal sealed class HttpExchange
 
         Output.Write(ContinueResponse);
         Output.Flush();
+    }
+
+    /// <summary>
+    /// Has <see cref="RequestFinisher.Complete"/> finish the request when <paramref name="pending"/>, the handler's task,
+    /// completes: one callback per exchange, reused by every request it serves (no state machine per asynchronous request).
+    /// </summary>
+    public void FinishWhenHandled(ValueTask pending)
+    {
+        _handled = pending;
+        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onHandled ??= OnHandled);
+    }
+
+    private void OnHandled()
+    {
+        var handled = _handled;
+        _handled = default;
+        RequestFinisher.Complete(this, handled);
     }
 
     /// <summary>Begins a request whose head has been consumed from the buffer.</summary>

@@ -36,7 +36,7 @@ internal static class RequestFinisher
             // The monitor's sweep starts a disconnect watch for requests still running a second later;
             // quick asynchronous requests (most proxied ones) never pay for it.
             exchange.HandlerPending = true;
-            _ = CompleteAsync(exchange, pending);
+            exchange.FinishWhenHandled(pending);
             return TurnResult.Handed;
         }
 
@@ -83,17 +83,22 @@ internal static class RequestFinisher
     }
 
     /// <summary>
-    /// Finishes a request whose handler completed asynchronously, on its continuation, which may be the socket engine's
-    /// own thread: nothing here may block on the network, or every connection that engine serves waits with it. So every
-    /// send is asynchronous (the response, an error response, the answer before a drain), and the drain of a body the
-    /// handler left unread is asynchronous too; the result goes to the server, which serves the connection on or releases it.
+    /// Finishes a request whose handler completed asynchronously, on its continuation (<see cref="HttpExchange.FinishWhenHandled"/>),
+    /// which may be the socket engine's own thread: nothing here may block on the network, or every connection that engine
+    /// serves waits with it. So every send is asynchronous (the response, an error response, the answer before a drain),
+    /// and the drain of a body the handler left unread is asynchronous too; the result goes to the server, which serves the
+    /// connection on or releases it.
     /// </summary>
-    private static async Task CompleteAsync(HttpExchange exchange, ValueTask pending)
+    /// <remarks>
+    /// A callback rather than an asynchronous method: the method's state machine (160 B) would live as long as the handler
+    /// runs, which for an upgraded connection (a WebSocket) is as long as it stays open; the callback is the exchange's own.
+    /// </remarks>
+    public static void Complete(HttpExchange exchange, ValueTask handled)
     {
         Exception? failure = null;
         try
         {
-            await pending.ConfigureAwait(false);
+            handled.GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
@@ -101,9 +106,19 @@ internal static class RequestFinisher
         }
 
         var connection = exchange.Connection;
-        var result = await FinishAsync(exchange, failure, onWorkerThread: false).ConfigureAwait(false);
-        exchange.Server.Resume(connection, result);
+        var finish = FinishAsync(exchange, failure, onWorkerThread: false);
+        if (finish.IsCompletedSuccessfully)
+        {
+            exchange.Server.Resume(connection, finish.Result);
+        }
+        else
+        {
+            _ = ResumeAfterAsync(exchange.Server, connection, finish);
+        }
     }
+
+    private static async Task ResumeAfterAsync(ServerCore server, ConnectionTransport connection, ValueTask<TurnResult> finish)
+        => server.Resume(connection, await finish.ConfigureAwait(false));
 
     /// <summary>
     /// Ends the response (or answers the failure), drains a body the handler left unread, logs the request and decides
