@@ -5,7 +5,7 @@ namespace RocketOwin.Methods.Owin.Internal;
 
 /// <summary>
 /// The session is its own WebSocketFunc environment: the extension's keys are read from the session's fields (the
-/// System.Net.WebSockets.WebSocketContext adapter and websocket.CallCancelled's source are made on first read), so an
+/// System.Net.WebSockets.WebSocketContext adapter, websocket.CallCancelled's source and the three delegates are made on first read), so an
 /// open socket holds no dictionary. Keys the application adds go to a dictionary made when the first one arrives; the
 /// first time it replaces or removes one of the extension's keys, every key moves into that dictionary and stays there.
 /// </summary>
@@ -141,9 +141,10 @@ internal sealed partial class WebSocketSession : IDictionary<string, object>
     {
         value = key switch
         {
-            WebSocketKeys.SendAsync => _send,
-            WebSocketKeys.ReceiveAsync => _receive,
-            WebSocketKeys.CloseAsync => _close,
+            // Made on first read (64 B each for as long as the socket is open): an application on the BCL WebSocket needs none.
+            WebSocketKeys.SendAsync => _send ??= SendAsync,
+            WebSocketKeys.ReceiveAsync => _receive ??= ReceiveAsync,
+            WebSocketKeys.CloseAsync => _close ??= CloseAsync,
             WebSocketKeys.CallCancelled => CallCancelled,
             WebSocketKeys.Version => WebSocketKeys.ExtensionVersion,
             WebSocketKeys.WebSocketContext => _webSocketContext ??= new WebSocketContextAdapter(_context, _socket),

@@ -26,9 +26,9 @@ internal sealed partial class WebSocketSession
     private readonly RequestContext _context;
     private readonly WebSocketSessionList _sessions;
     private readonly long _maxMessageSize;
-    private readonly WebSocketSendAsync _send;
-    private readonly WebSocketReceiveAsync _receive;
-    private readonly WebSocketCloseAsync _close;
+    private WebSocketSendAsync? _send;
+    private WebSocketReceiveAsync? _receive;
+    private WebSocketCloseAsync? _close;
     private CancellationTokenSource? _cancelled;
     private volatile bool _ended;
     private long _messageBytes;
@@ -40,9 +40,6 @@ internal sealed partial class WebSocketSession
         _context = context;
         _sessions = sessions;
         _maxMessageSize = maxMessageSize;
-        _send = SendAsync;
-        _receive = ReceiveAsync;
-        _close = CloseAsync;
     }
 
     /// <summary>
