@@ -63,7 +63,7 @@ public class WorkerStateSamplingTests
     [Test]
     public void TheActiveQueueWatchedForStarvationWhileConnectionsFlowThroughItAllocatesNothing()
     {
-        using var queue = new ActiveQueue();
+        var queue = new ActiveQueue();
         const int turns = 10_000;
         for (var i = 0; i < 100; i++)
         {
