@@ -30,6 +30,7 @@ internal sealed class ActiveQueue
     private readonly Queue<(ConnectionTransport Connection, long QueuedAt)> _queue = new();
     private readonly List<ParkedWorker> _parked = [];
     private int _waking;
+    private int _holding;
     private int _wakes;
 
     /// <summary>Called after every enqueue so the pool can grow while connections wait.</summary>
@@ -100,6 +101,15 @@ internal sealed class ActiveQueue
         var self = _parking ??= new ParkedWorker();
         var started = Stopwatch.GetTimestamp();
         var woken = false;
+        if (self.Holding)
+        {
+            self.Holding = false;
+            lock (_gate)
+            {
+                _holding--;
+            }
+        }
+
         while (true)
         {
             (ConnectionTransport Connection, long QueuedAt) entry;
@@ -115,7 +125,13 @@ internal sealed class ActiveQueue
                 taken = _queue.TryDequeue(out entry);
                 if (taken)
                 {
-                    next = WakeOneIfNeeded();
+                    _holding++;
+                    self.Holding = true;
+
+                    // More queued: wake another worker only while fewer workers hold a connection than there are processors
+                    // (on one processor it could only take turns with this one). A burst is still spread at once by the next
+                    // enqueue, and a queue left waiting behind workers that block by the starvation check (WakeIfWaiting).
+                    next = _holding < Environment.ProcessorCount ? WakeOneIfNeeded() : null;
                 }
                 else if (_wakes > 0)
                 {
@@ -193,6 +209,35 @@ internal sealed class ActiveQueue
         }
     }
 
+    /// <summary>Wakes a parked worker when a connection has waited longer than <paramref name="olderThan"/> and no worker is on its way.</summary>
+    public void WakeIfWaiting(TimeSpan olderThan)
+    {
+        ParkedWorker? woken = null;
+        lock (_gate)
+        {
+            if (_queue.TryPeek(out var head) && Stopwatch.GetElapsedTime(head.QueuedAt) > olderThan)
+            {
+                woken = WakeOneIfNeeded();
+            }
+        }
+
+        woken?.Wake();
+    }
+
+    /// <summary>The calling worker thread leaves for good: the connection it held no longer counts (see <see cref="Take"/>).</summary>
+    public void Leave()
+    {
+        var self = _parking;
+        if (self is { Holding: true })
+        {
+            self.Holding = false;
+            lock (_gate)
+            {
+                _holding--;
+            }
+        }
+    }
+
     /// <summary>
     /// Under the lock, with connections queued: takes the most recently parked worker off the list to be woken, unless a
     /// worker already woken has yet to look at the queue (it takes one and wakes the next if more are waiting, so a burst
@@ -219,6 +264,9 @@ internal sealed class ActiveQueue
 
         /// <summary>True when woken by <see cref="ActiveQueue.Wake"/> (shutdown) rather than for a queued connection.</summary>
         public bool Stopped { get; set; }
+
+        /// <summary>True from taking a connection until the worker comes back for the next: it counts as holding one.</summary>
+        public bool Holding { get; set; }
 
         public void Reset()
         {

@@ -145,6 +145,7 @@ internal sealed class WorkerThreadPool : IDisposable
     private void CheckStarvation()
     {
         SampleWorkerStates();
+        _queue.WakeIfWaiting(StarvationDelay / 10);
         if (_queue.OldestWait > StarvationDelay)
         {
             OnEnqueued();
@@ -214,6 +215,7 @@ internal sealed class WorkerThreadPool : IDisposable
         }
         finally
         {
+            _queue.Leave();
             WorkerThreadStates.Unregister(stat);
             lock (_threads)
             {

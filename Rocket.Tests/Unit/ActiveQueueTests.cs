@@ -50,6 +50,63 @@ public class ActiveQueueTests
     }
 
     [Test]
+    public void AConnectionQueuedBehindWorkersThatHoldEveryProcessorWaitsForTheStarvationCheckThenWakesAParkedWorker()
+    {
+        var queue = new ActiveQueue();
+        using var release = new ManualResetEventSlim();
+        var holders = Enumerable.Range(0, Environment.ProcessorCount).Select(i => Task.Factory.StartNew(
+            () =>
+            {
+                var held = queue.Take(Bound, out _);
+                release.Wait(Bound); // a handler that blocks (or runs long) holds its connection
+                return held;
+            },
+            TaskCreationOptions.LongRunning)).ToArray();
+        WaitUntil(() => queue.ParkedCount == holders.Length);
+        for (var i = 0; i < holders.Length; i++)
+        {
+            queue.Enqueue(NewConnection());
+        }
+
+        WaitUntil(() => queue.Count == 0 && queue.ParkedCount == 0); // every holder took one
+        var suppressed = false;
+        for (var attempt = 0; attempt < 20 && !suppressed; attempt++)
+        {
+            var later = Task.Factory.StartNew(() => queue.Take(Bound, out _), TaskCreationOptions.LongRunning);
+            WaitUntil(() => queue.ParkedCount == 1);
+            var taker = Task.Factory.StartNew(() => queue.Take(Bound, out _), TaskCreationOptions.LongRunning);
+            WaitUntil(() => queue.ParkedCount == 2);
+
+            var first = NewConnection();
+            var second = NewConnection();
+            queue.Enqueue(first);
+            queue.Enqueue(second); // the worker woken for the first is on its way: no second wake
+
+            Assert.That(taker.Wait(Bound), Is.True);
+            Assert.That(taker.Result, Is.SameAs(first));
+            if (queue.Count == 0)
+            {
+                // The woken worker took the first before the second was queued, so the second rightly woke the other: again.
+                Assert.That(later.Wait(Bound), Is.True);
+                Assert.That(later.Result, Is.SameAs(second));
+                continue;
+            }
+
+            suppressed = true;
+            Assert.That(later.IsCompleted, Is.False, "every processor is held: the woken worker did not wake another");
+
+            queue.WakeIfWaiting(TimeSpan.Zero); // the pool's starvation check, 20 times a second
+
+            Assert.That(later.Wait(Bound), Is.True);
+            Assert.That(later.Result, Is.SameAs(second));
+        }
+
+        Assert.That(suppressed, Is.True, "the second connection was queued while the first's worker was on its way");
+        release.Set();
+        Assert.That(Task.WaitAll(holders, Bound), Is.True);
+    }
+
+    [Test]
     public void AWorkerThatFindsAConnectionQueuedTakesItWithoutParking()
     {
         var queue = new ActiveQueue();
