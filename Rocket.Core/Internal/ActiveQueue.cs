@@ -13,9 +13,10 @@ namespace RocketOwin.Internal;
 /// <para>
 /// Idle workers park without spinning, the most recent on top. An enqueue wakes the most recently parked worker (LIFO: its
 /// stack and caches are the warmest; the others stay asleep and can retire), unless one already woken has not yet looked
-/// at the queue: that one takes a connection and wakes the next if more are queued. So a burst of readable connections
-/// wakes workers one after another as they get a processor, never several for one connection, and a worker that finishes
-/// a connection takes the next queued one without parking. This replaced a SemaphoreSlim, whose waiters spin
+/// at the queue: that one takes a connection and wakes the next if more are queued and fewer workers hold a connection
+/// than there are processors. So a burst of readable connections wakes workers one after another as they get a
+/// processor, never several for one connection, and a worker that finishes a connection takes the next queued one
+/// without parking. This replaced a SemaphoreSlim, whose waiters spin
 /// (sched_yield) before they block and whose every release wakes a waiter: on a 2-core machine with 4 workers, perf put
 /// 8-14% of a loaded server's samples (up to a third, with other processes running) in idle workers yielding, CPU taken
 /// from the threads doing the work.
