@@ -102,13 +102,9 @@ internal sealed class ActiveQueue
         var self = _parking ??= new ParkedWorker();
         var started = Stopwatch.GetTimestamp();
         var woken = false;
-        if (self.Holding)
+        if (self.HeldFrom != this)
         {
-            self.Holding = false;
-            lock (_gate)
-            {
-                _holding--;
-            }
+            self.LetGo();
         }
 
         while (true)
@@ -118,6 +114,13 @@ internal sealed class ActiveQueue
             bool taken;
             lock (_gate)
             {
+                if (self.HeldFrom == this)
+                {
+                    // Back for the next connection: this worker no longer holds one (counted under the same lock as the take).
+                    self.HeldFrom = null;
+                    _holding--;
+                }
+
                 if (woken)
                 {
                     _waking--;
@@ -127,7 +130,7 @@ internal sealed class ActiveQueue
                 if (taken)
                 {
                     _holding++;
-                    self.Holding = true;
+                    self.HeldFrom = this;
 
                     // More queued: wake another worker only while fewer workers hold a connection than there are processors
                     // (on one processor it could only take turns with this one). A burst is still spread at once by the next
@@ -226,16 +229,13 @@ internal sealed class ActiveQueue
     }
 
     /// <summary>The calling worker thread leaves for good: the connection it held no longer counts (see <see cref="Take"/>).</summary>
-    public void Leave()
+    public static void Leave() => _parking?.LetGo();
+
+    private void Unhold()
     {
-        var self = _parking;
-        if (self is { Holding: true })
+        lock (_gate)
         {
-            self.Holding = false;
-            lock (_gate)
-            {
-                _holding--;
-            }
+            _holding--;
         }
     }
 
@@ -266,8 +266,18 @@ internal sealed class ActiveQueue
         /// <summary>True when woken by <see cref="ActiveQueue.Wake"/> (shutdown) rather than for a queued connection.</summary>
         public bool Stopped { get; set; }
 
-        /// <summary>True from taking a connection until the worker comes back for the next: it counts as holding one.</summary>
-        public bool Holding { get; set; }
+        /// <summary>The queue this worker took its connection from, until it comes back for the next: it counts as holding one there.</summary>
+        public ActiveQueue? HeldFrom { get; set; }
+
+        /// <summary>The worker no longer holds the connection it took.</summary>
+        public void LetGo()
+        {
+            if (HeldFrom is { } queue)
+            {
+                HeldFrom = null;
+                queue.Unhold();
+            }
+        }
 
         public void Reset()
         {

@@ -215,7 +215,7 @@ internal sealed class WorkerThreadPool : IDisposable
         }
         finally
         {
-            _queue.Leave();
+            ActiveQueue.Leave();
             WorkerThreadStates.Unregister(stat);
             lock (_threads)
             {
