@@ -13,8 +13,7 @@ namespace RocketOwin.Internal;
 /// <para>
 /// Idle workers park without spinning, the most recent on top. An enqueue wakes the most recently parked worker (LIFO: its
 /// stack and caches are the warmest; the others stay asleep and can retire), unless one already woken has not yet looked
-/// at the queue: that one takes a connection and wakes the next if more are queued and fewer workers hold a connection
-/// than there are processors. So a burst of readable connections wakes workers one after another as they get a
+/// at the queue: that one takes a connection and wakes the next if more are queued. So a burst of readable connections wakes workers one after another as they get a
 /// processor, never several for one connection, and a worker that finishes a connection takes the next queued one
 /// without parking. This replaced a SemaphoreSlim, whose waiters spin
 /// (sched_yield) before they block and whose every release wakes a waiter: on a 2-core machine with 4 workers, perf put
@@ -31,7 +30,6 @@ internal sealed class ActiveQueue
     private readonly Queue<(ConnectionTransport Connection, long QueuedAt)> _queue = new();
     private readonly List<ParkedWorker> _parked = [];
     private int _waking;
-    private int _holding;
     private int _wakes;
 
     /// <summary>Called after every enqueue so the pool can grow while connections wait.</summary>
@@ -102,11 +100,6 @@ internal sealed class ActiveQueue
         var self = _parking ??= new ParkedWorker();
         var started = Stopwatch.GetTimestamp();
         var woken = false;
-        if (self.HeldFrom != this)
-        {
-            self.LetGo();
-        }
-
         while (true)
         {
             (ConnectionTransport Connection, long QueuedAt) entry;
@@ -114,13 +107,6 @@ internal sealed class ActiveQueue
             bool taken;
             lock (_gate)
             {
-                if (self.HeldFrom == this)
-                {
-                    // Back for the next connection: this worker no longer holds one (counted under the same lock as the take).
-                    self.HeldFrom = null;
-                    _holding--;
-                }
-
                 if (woken)
                 {
                     _waking--;
@@ -129,13 +115,10 @@ internal sealed class ActiveQueue
                 taken = _queue.TryDequeue(out entry);
                 if (taken)
                 {
-                    _holding++;
-                    self.HeldFrom = this;
-
-                    // More queued: wake another worker only while fewer workers hold a connection than there are processors
-                    // (on one processor it could only take turns with this one). A burst is still spread at once by the next
-                    // enqueue, and a queue left waiting behind workers that block by the starvation check (WakeIfWaiting).
-                    next = _holding < Environment.ProcessorCount ? WakeOneIfNeeded() : null;
+                    // More queued: wake the next worker now. Not limited to one worker per processor: the workers holding
+                    // connections may be blocked in synchronous handlers (Rocket's model), and a connection left behind
+                    // them would wait for the 50 ms starvation check (WakeIfWaiting) while parked workers sleep.
+                    next = WakeOneIfNeeded();
                 }
                 else if (_wakes > 0)
                 {
@@ -228,17 +211,6 @@ internal sealed class ActiveQueue
         woken?.Wake();
     }
 
-    /// <summary>The calling worker thread leaves for good: the connection it held no longer counts (see <see cref="Take"/>).</summary>
-    public static void Leave() => _parking?.LetGo();
-
-    private void Unhold()
-    {
-        lock (_gate)
-        {
-            _holding--;
-        }
-    }
-
     /// <summary>
     /// Under the lock, with connections queued: takes the most recently parked worker off the list to be woken, unless a
     /// worker already woken has yet to look at the queue (it takes one and wakes the next if more are waiting, so a burst
@@ -265,19 +237,6 @@ internal sealed class ActiveQueue
 
         /// <summary>True when woken by <see cref="ActiveQueue.Wake"/> (shutdown) rather than for a queued connection.</summary>
         public bool Stopped { get; set; }
-
-        /// <summary>The queue this worker took its connection from, until it comes back for the next: it counts as holding one there.</summary>
-        public ActiveQueue? HeldFrom { get; set; }
-
-        /// <summary>The worker no longer holds the connection it took.</summary>
-        public void LetGo()
-        {
-            if (HeldFrom is { } queue)
-            {
-                HeldFrom = null;
-                queue.Unhold();
-            }
-        }
 
         public void Reset()
         {

@@ -215,7 +215,6 @@ internal sealed class WorkerThreadPool : IDisposable
         }
         finally
         {
-            ActiveQueue.Leave();
             WorkerThreadStates.Unregister(stat);
             lock (_threads)
             {
