@@ -255,6 +255,46 @@ public sealed class Response
         _writer.EndBodyWrite();
     }
 
+    /// <summary>
+    /// Sends an interim (1xx) response now, ahead of the final one: typically 103 Early Hints with <c>Link</c> fields
+    /// (RFC 8297), so the client can start fetching what the final response will need while the handler still works.
+    /// The status line and <paramref name="fields"/> go out at once; the response itself is unchanged and still to come.
+    /// </summary>
+    /// <param name="statusCode">102 to 199. 100 Continue is the server's own (sent when the handler first reads a body the client
+    /// asked to continue) and 101 is <see cref="RequestContext.UpgradeAsync"/>'s.</param>
+    /// <param name="fields">The interim response's header fields, or null for none. Names must be tokens, values without CR, LF or NUL.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>True when sent; false when the client speaks HTTP/1.0, which knows no interim responses (RFC 9110 §15.2: a server
+    /// must not send it one), so the call is a no-op there.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="statusCode"/> is not 102 to 199.</exception>
+    /// <exception cref="ArgumentException">A field name or value is not allowed.</exception>
+    /// <exception cref="InvalidOperationException">The response has started (or is complete): an interim response must precede the final one.</exception>
+    /// <exception cref="IOException">The client went away.</exception>
+    public ValueTask<bool> SendInterimAsync(int statusCode, IReadOnlyList<KeyValuePair<string, string>>? fields, CancellationToken cancellationToken = default)
+    {
+        if (statusCode is < 102 or > 199)
+        {
+            throw new ArgumentOutOfRangeException(nameof(statusCode), statusCode, "An interim response is 102 to 199 (RFC 9110 §15.2); 100 and 101 are the server's own.");
+        }
+
+        ThrowIfCompleted();
+        ThrowIfStarted();
+        fields ??= [];
+        for (var i = 0; i < fields.Count; i++)
+        {
+            ResponseHeaders.ValidateField(fields[i].Key, fields[i].Value);
+        }
+
+        // RFC 9110 §15.2: "A server MUST NOT send a 1xx response to an HTTP/1.0 client".
+        if (_exchange.Request.Version != HttpVersion.Http11)
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        _writer.WriteInterim(statusCode, fields);
+        return FlushInterimAsync(cancellationToken);
+    }
+
     internal bool IsCompleted => _completed;
 
     /// <summary>True when the connection may serve another request after this response.</summary>
@@ -300,6 +340,12 @@ public sealed class Response
         }
 
         _completed = true;
+    }
+
+    private async ValueTask<bool> FlushInterimAsync(CancellationToken cancellationToken)
+    {
+        await _exchange.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Runs the OnStarting callbacks, then has the writer frame and write the head and the buffered body.</summary>

@@ -189,9 +189,15 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
 
     private void Validate(string name, string value)
     {
+        _owner.ThrowIfStarted();
+        ValidateField(name, value);
+    }
+
+    /// <summary>Throws unless <paramref name="name"/> is a token and <paramref name="value"/> has no CR, LF or NUL (also for interim responses' fields).</summary>
+    internal static void ValidateField(string name, string value)
+    {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(value);
-        _owner.ThrowIfStarted();
         if (!Internal.HttpCharacters.IsToken(name))
         {
             throw new ArgumentException($"Response header name '{name}' is not a valid token (RFC 9110 §5.1).", nameof(name));

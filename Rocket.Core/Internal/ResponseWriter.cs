@@ -186,6 +186,19 @@ internal sealed class ResponseWriter
         EndBodyWrite();
     }
 
+    /// <summary>Writes an interim (1xx) head into the output buffer: its status line, the fields as given, the empty line; no Server, Date or framing fields.</summary>
+    public void WriteInterim(int statusCode, IReadOnlyList<KeyValuePair<string, string>> fields)
+    {
+        var output = _exchange.Output;
+        WriteAscii(output, $"HTTP/1.1 {statusCode} {ReasonPhrases.Get(statusCode)}\r\n");
+        for (var i = 0; i < fields.Count; i++)
+        {
+            WriteField(output, fields[i].Key, fields[i].Value);
+        }
+
+        output.Write(Crlf);
+    }
+
     private void CheckDeclaredLength(long bodyWritten)
     {
         if (_framing == Framing.ContentLength && bodyWritten > _declaredLength && !IsHead)
@@ -229,15 +242,7 @@ internal sealed class ResponseWriter
                 continue;
             }
 
-            var value = headers.ValueAt(i);
-            var span = output.GetSpan(name.Length + value.Length + 4);
-            var n = Latin1.Write(name, span);
-            span[n++] = (byte)':';
-            span[n++] = (byte)' ';
-            n += Latin1.Write(value, span[n..]);
-            span[n++] = (byte)'\r';
-            span[n++] = (byte)'\n';
-            output.Advance(n);
+            WriteField(output, name, headers.ValueAt(i));
         }
 
         switch (_framing)
@@ -284,6 +289,18 @@ internal sealed class ResponseWriter
         span[n++] = (byte)'\r';
         span[n++] = (byte)'\n';
         _exchange.Output.Advance(n);
+    }
+
+    private static void WriteField(OutputBuffer output, string name, string value)
+    {
+        var span = output.GetSpan(name.Length + value.Length + 4);
+        var n = Latin1.Write(name, span);
+        span[n++] = (byte)':';
+        span[n++] = (byte)' ';
+        n += Latin1.Write(value, span[n..]);
+        span[n++] = (byte)'\r';
+        span[n++] = (byte)'\n';
+        output.Advance(n);
     }
 
     private static bool IsFramingHeader(string name)

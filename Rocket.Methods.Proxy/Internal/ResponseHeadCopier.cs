@@ -61,6 +61,27 @@ internal sealed class ResponseHeadCopier(ProxyOptions options)
         }
     }
 
+    /// <summary>An interim (1xx) head's fields minus the hop-by-hop ones. Interim responses are rare: fresh strings, not the connection's cache.</summary>
+    public static List<KeyValuePair<string, string>> InterimFields(UpstreamConnection connection)
+    {
+        var head = connection.Head;
+        var buffer = connection.ReadBuffer;
+        var named = head.ConnectionNamesFields ? NamedInConnection(connection) : null;
+        var fields = new List<KeyValuePair<string, string>>(head.FieldCount);
+        for (var i = 0; i < head.FieldCount; i++)
+        {
+            var name = RocketOwin.Internal.Latin1.GetString(head.Name(buffer, i));
+            if (HeaderRules.IsHopByHop(name) || (named is not null && named.Contains(name)) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            fields.Add(new(name, RocketOwin.Internal.Latin1.GetString(head.Value(buffer, i))));
+        }
+
+        return fields;
+    }
+
     private static HashSet<string>? NamedInConnection(UpstreamConnection connection)
     {
         var head = connection.Head;

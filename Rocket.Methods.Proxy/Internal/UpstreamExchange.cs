@@ -131,12 +131,19 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
                     return (Outcome.Malformed, "101 Switching Protocols to a request that did not ask to upgrade");
                 }
 
-                // RFC 9110 §15.2: 100 asks for the body; 103 and other interim responses are consumed (the core has no way to send them on).
-                connection.Start += connection.Head.Length;
                 if (interim >= MaxInterimResponses)
                 {
                     return (Outcome.Malformed, "more than 16 interim (1xx) responses");
                 }
+
+                // RFC 9110 §15.2: a proxy forwards the interim responses it did not ask for (103 Early Hints, RFC 8297); the core
+                // leaves them out for an HTTP/1.0 client. 100 answers the proxy's own Expect (the core sends the client its own 100).
+                if (status != 100)
+                {
+                    await context.Response.SendInterimAsync(status, ResponseHeadCopier.InterimFields(connection)).ConfigureAwait(false);
+                }
+
+                connection.Start += connection.Head.Length;
 
                 if (status == 100 && !bodySent)
                 {

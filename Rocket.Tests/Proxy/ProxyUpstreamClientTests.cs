@@ -96,17 +96,35 @@ public class ProxyUpstreamClientTests
     }
 
     [Test]
-    public void A100AndA103BeforeTheFinalResponseAreConsumedAndTheFinalOneRelayed()
+    public void A100IsConsumedAndA103ForwardedWithItsLinkBeforeTheFinalResponse()
     {
         using var upstream = new RawUpstream((s, _) => SendSplitAsync(
             s,
-            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal",
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal",
             7));
         using var proxy = ProxyServer.Start(upstream.Url);
         using var client = proxy.Connect();
-        var response = Exchange(client, Get);
+        var hints = Exchange(client, Get);
+        Assert.That(hints.StatusLine, Is.EqualTo("HTTP/1.1 103 Early Hints"));
+        Assert.That(hints.Headers, Is.EqualTo(new[] { new KeyValuePair<string, string>("Link", "</style.css>; rel=preload") }), "hop-by-hop fields dropped");
+        var response = client.ReadResponse();
         Assert.That(response.StatusLine, Is.EqualTo("HTTP/1.1 200 OK"));
         Assert.That(response.BodyText, Is.EqualTo("final"));
+    }
+
+    [Test]
+    public void AnHttp10ClientGetsOnlyTheFinalResponseWhenTheUpstreamSendsA103()
+    {
+        using var upstream = new RawUpstream((s, _) => RawUpstream.SendAsync(
+            s,
+            "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal"));
+        using var proxy = ProxyServer.Start(upstream.Url);
+        using var client = proxy.Connect();
+        client.Send("GET / HTTP/1.0\r\n\r\n");
+        var text = Encoding.Latin1.GetString(client.ReadToEnd());
+        Assert.That(text, Does.StartWith("HTTP/1.1 200 OK\r\n"));
+        Assert.That(text, Does.Not.Contain("103").And.Not.Contain("Link"));
+        Assert.That(text, Does.EndWith("\r\n\r\nfinal"));
     }
 
     /// <summary>Each connection answers one request with keep-alive, then closes: the pooled connection is dead when reused.</summary>
