@@ -232,6 +232,22 @@ public sealed class Response
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (!await BeginDirectBodyAsync(count, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        await FileSender.SendAsync(_exchange.Connection, path, offset, count, cancellationToken).ConfigureAwait(false);
+        _writer.EndBodyWrite();
+    }
+
+    /// <summary>
+    /// Starts <paramref name="count"/> body bytes that the caller sends on the connection itself, around the output buffer
+    /// (a file's sendfile(2), the proxy's splice(2)): the head and everything buffered go out first. Then
+    /// <see cref="EndDirectBody"/>. False when nothing is to go on the wire (count 0, HEAD, a status without a body).
+    /// </summary>
+    internal async ValueTask<bool> BeginDirectBodyAsync(long count, CancellationToken cancellationToken)
+    {
         ThrowIfCompleted();
         if (!_started)
         {
@@ -241,19 +257,21 @@ public sealed class Response
 
         if (count == 0)
         {
-            return;
+            return false;
         }
 
         _bodyWritten += count;
         if (!_writer.BeginBodyWrite(count))
         {
-            return;
+            return false;
         }
 
         await _exchange.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await FileSender.SendAsync(_exchange.Connection, path, offset, count, cancellationToken).ConfigureAwait(false);
-        _writer.EndBodyWrite();
+        return true;
     }
+
+    /// <summary>Ends a body part begun with <see cref="BeginDirectBodyAsync"/> (its chunk's CRLF when chunked).</summary>
+    internal void EndDirectBody() => _writer.EndBodyWrite();
 
     /// <summary>
     /// Sends an interim (1xx) response now, ahead of the final one: typically 103 Early Hints with <c>Link</c> fields

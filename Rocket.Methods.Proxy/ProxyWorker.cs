@@ -48,7 +48,7 @@ public sealed class ProxyWorker : Worker
 
     /// <inheritdoc />
     /// <remarks>Every key README.md documents; any other key stops the server at start (a typo must not pass silently).</remarks>
-    protected internal override IReadOnlyCollection<string> AppInfoKeys { get; } = ["upstream", "balance", "fail_timeout", "upstream_timeout", "connect_timeout", "keepalive_timeout", "max_connections", "preserve_host", "x_forwarded", "forwarded", "via", "path_base", "buffer_size", "underscores_in_headers"];
+    protected internal override IReadOnlyCollection<string> AppInfoKeys { get; } = ["upstream", "balance", "fail_timeout", "upstream_timeout", "connect_timeout", "keepalive_timeout", "max_connections", "preserve_host", "x_forwarded", "forwarded", "via", "path_base", "buffer_size", "underscores_in_headers", "splice"];
 
     /// <inheritdoc />
     protected override void Initialize()

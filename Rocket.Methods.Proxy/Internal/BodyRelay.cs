@@ -17,9 +17,12 @@ internal static class BodyRelay
     /// <summary>Trailer bytes tolerated after the last chunk (discarded: the core re-frames the body).</summary>
     private const int MaxTrailerSize = 64 * 1024;
 
-    /// <summary>Relays <paramref name="length"/> bytes (long.MaxValue: until the upstream closes). Returns once all arrived.</summary>
+    /// <summary>
+    /// Relays <paramref name="length"/> bytes (long.MaxValue: until the upstream closes). Returns once all arrived.
+    /// <paramref name="splice"/> is the client's connection when the body may be spliced (Linux, plain sockets: <see cref="SpliceRelay"/>), else null.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask RelayLengthAsync(UpstreamConnection connection, Response response, long length, int bufferSize)
+    public static async ValueTask RelayLengthAsync(UpstreamConnection connection, Response response, long length, int bufferSize, ConnectionTransport? splice = null)
     {
         var closeDelimited = length == long.MaxValue;
         var take = (int)Math.Min(connection.Buffered, length);
@@ -34,7 +37,7 @@ internal static class BodyRelay
             }
         }
 
-        if (length == 0)
+        if (length == 0 || (splice is not null && !closeDelimited && await SpliceRelay.TryRelayAsync(connection, response, splice, length).ConfigureAwait(false)))
         {
             return;
         }
@@ -230,7 +233,7 @@ internal static class BodyRelay
         return n;
     }
 
-    private static Exception Failed(UpstreamConnection connection, Exception? e) => connection.Aborted switch
+    internal static Exception Failed(UpstreamConnection connection, Exception? e) => connection.Aborted switch
     {
         AbortReason.ClientGone => new OperationCanceledException("The client went away.", e),
         AbortReason.TimedOut => new UpstreamBodyException("the upstream sent nothing within upstream_timeout", e!),

@@ -183,7 +183,7 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
             }
             else
             {
-                await BodyRelay.RelayLengthAsync(connection, response, responseHead.ContentLength, options.BufferSize).ConfigureAwait(false);
+                await BodyRelay.RelayLengthAsync(connection, response, responseHead.ContentLength, options.BufferSize, options.Splice ? context.Connection.Transport : null).ConfigureAwait(false);
             }
 
             // Reused only when the exchange ended exactly at the response's end, both ways.
