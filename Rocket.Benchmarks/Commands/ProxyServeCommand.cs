@@ -17,16 +17,17 @@ internal static class ProxyServeCommand
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1.", Required = true };
         var upstream = new Option<string?>("--upstream") { Description = "The proxy's appInfo upstream (roles proxy and floor)." };
         var minThreads = new Option<int>("--min-threads") { Description = "Rocket's minThreads.", DefaultValueFactory = _ => 4 };
+        var copy = new Option<bool>("--copy") { Description = "Role proxy: appInfo splice false (large bodies copied, not spliced), to measure the two paths side by side." };
         var command = new Command("serve", "Run the benchmark's upstream or Rocket's proxy on 127.0.0.1 (blocks until SIGTERM / Ctrl-C).")
         {
-            role, port, upstream, minThreads,
+            role, port, upstream, minThreads, copy,
         };
         command.SetAction((parse, cancellationToken) => ServeAsync(
-            parse.GetValue(role)!, parse.GetValue(port), parse.GetValue(upstream), parse.GetValue(minThreads), cancellationToken));
+            parse.GetValue(role)!, parse.GetValue(port), parse.GetValue(upstream), parse.GetValue(minThreads), parse.GetValue(copy), cancellationToken));
         return command;
     }
 
-    private static async Task<int> ServeAsync(string role, int port, string? upstream, int minThreads, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(string role, int port, string? upstream, int minThreads, bool copy, CancellationToken cancellationToken)
     {
         if (port is < 1 or > 65535 || minThreads < 1 || (role != "upstream" && string.IsNullOrEmpty(upstream)))
         {
@@ -47,6 +48,11 @@ internal static class ProxyServeCommand
         if (upstream is not null)
         {
             appInfo["upstream"] = upstream;
+        }
+
+        if (copy && role == "proxy")
+        {
+            appInfo["splice"] = false;
         }
 
         // No body size limit: the runs push 1 GiB uploads through both processes (nginx: client_max_body_size 0).
