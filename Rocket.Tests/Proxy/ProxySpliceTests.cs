@@ -65,6 +65,36 @@ public class ProxySpliceTests
     }
 
     [Test]
+    public void ATlsClientGetsALargeBodyThroughTheCopyPath()
+    {
+        var body = RandomNumberGenerator.GetBytes((2 * 1024 * 1024) + 5);
+        using var upstream = Serving(body);
+        using var certificates = new TestCertificates();
+        using var proxy = new TestServer(
+            new RocketOwin.Methods.Proxy.ProxyWorker(),
+            new AppInfo { ["upstream"] = upstream.Url },
+            interfaces: [("127.0.0.1", 0, certificates.KeyFile, certificates.CertificateFile)]);
+        using var tcp = new TcpClient();
+        tcp.Connect(proxy.Server.BoundEndPoints[0]);
+        tcp.ReceiveTimeout = 10_000;
+        using var tls = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        tls.AuthenticateAsClient("localhost");
+        var before = SpliceRelay.BodiesSpliced;
+        tls.Write(Encoding.ASCII.GetBytes(Get));
+        var received = new MemoryStream();
+        var buffer = new byte[65536];
+        while (HeadLength(received) is var head && (head < 0 || received.Length - head < body.Length))
+        {
+            var n = tls.Read(buffer);
+            Assert.That(n, Is.GreaterThan(0), "the proxy ended the connection early");
+            received.Write(buffer, 0, n);
+        }
+
+        Assert.That(SHA256.HashData(received.ToArray().AsSpan(HeadLength(received))), Is.EqualTo(SHA256.HashData(body)));
+        Assert.That(SpliceRelay.BodiesSpliced, Is.EqualTo(before), "encrypted bytes cannot bypass the process");
+    }
+
+    [Test]
     public void AClientReadingSlowlyThroughASmallReceiveBufferGetsTheWholeBody()
     {
         var body = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
