@@ -27,12 +27,12 @@ internal static class SpliceRelay
     private static readonly bool Supported = OperatingSystem.IsLinux();
 
     /// <summary>Set when the kernel refused splice on sockets (ENOSYS, EINVAL): every later body takes the copy path at once.</summary>
-    private static volatile bool s_refused;
+    private static volatile bool _refused;
 
-    private static long s_spliced;
+    private static long _spliced;
 
     /// <summary>Bodies whose bytes went through a pipe (the tests' proof that the splice path ran).</summary>
-    public static long BodiesSpliced => Interlocked.Read(ref s_spliced);
+    public static long BodiesSpliced => Interlocked.Read(ref _spliced);
 
     /// <summary>
     /// Relays <paramref name="length"/> body bytes from the upstream to the client. False when splice was not used and
@@ -42,15 +42,25 @@ internal static class SpliceRelay
     /// <exception cref="IOException">The client went away.</exception>
     public static async ValueTask<bool> TryRelayAsync(UpstreamConnection connection, Response response, ConnectionTransport client, long length)
     {
-        if (!Supported || s_refused || length < MinLength || client.Tls is not null)
+        if (!Supported || _refused || length < MinLength || client.Tls is not null)
         {
             return false;
         }
 
         // Referenced for the whole relay: a socket disposed meanwhile keeps its descriptor number until released, so a
         // splice can never write into a descriptor the process reused for something else.
-        SafeHandle upstreamHandle = connection.Socket.SafeHandle;
-        SafeHandle clientHandle = client.Socket.SafeHandle;
+        SafeHandle upstreamHandle;
+        SafeHandle clientHandle;
+        try
+        {
+            upstreamHandle = connection.Socket.SafeHandle;
+            clientHandle = client.Socket.SafeHandle;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false; // the copy path reports the closed connection as it always has
+        }
+
         var upstreamReferenced = false;
         var clientReferenced = false;
         SplicePipe? pipe = null;
@@ -101,7 +111,7 @@ internal static class SpliceRelay
                         {
                             if (!started && inPipe == 0)
                             {
-                                s_refused |= errno is NativeMethods.ENOSYS or NativeMethods.EINVAL;
+                                _refused |= errno is NativeMethods.ENOSYS or NativeMethods.EINVAL;
                                 return false;
                             }
 
@@ -168,7 +178,7 @@ internal static class SpliceRelay
             throw new InvalidOperationException("A response without a body cannot take a spliced one.");
         }
 
-        Interlocked.Increment(ref s_spliced);
+        Interlocked.Increment(ref _spliced);
     }
 
     private static bool IsNonBlocking(int fd)
