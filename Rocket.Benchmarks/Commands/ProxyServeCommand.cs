@@ -17,17 +17,17 @@ internal static class ProxyServeCommand
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1.", Required = true };
         var upstream = new Option<string?>("--upstream") { Description = "The proxy's appInfo upstream (roles proxy and floor)." };
         var minThreads = new Option<int>("--min-threads") { Description = "Rocket's minThreads.", DefaultValueFactory = _ => 4 };
-        var copy = new Option<bool>("--copy") { Description = "Role proxy: appInfo splice false (large bodies copied, not spliced), to measure the two paths side by side." };
+        var splice = new Option<bool>("--splice") { Description = "Role proxy: appInfo splice true (large bodies spliced, not copied), to measure the two paths side by side." };
         var command = new Command("serve", "Run the benchmark's upstream or Rocket's proxy on 127.0.0.1 (blocks until SIGTERM / Ctrl-C).")
         {
-            role, port, upstream, minThreads, copy,
+            role, port, upstream, minThreads, splice,
         };
         command.SetAction((parse, cancellationToken) => ServeAsync(
-            parse.GetValue(role)!, parse.GetValue(port), parse.GetValue(upstream), parse.GetValue(minThreads), parse.GetValue(copy), cancellationToken));
+            parse.GetValue(role)!, parse.GetValue(port), parse.GetValue(upstream), parse.GetValue(minThreads), parse.GetValue(splice), cancellationToken));
         return command;
     }
 
-    private static async Task<int> ServeAsync(string role, int port, string? upstream, int minThreads, bool copy, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(string role, int port, string? upstream, int minThreads, bool splice, CancellationToken cancellationToken)
     {
         if (port is < 1 or > 65535 || minThreads < 1 || (role != "upstream" && string.IsNullOrEmpty(upstream)))
         {
@@ -50,9 +50,9 @@ internal static class ProxyServeCommand
             appInfo["upstream"] = upstream;
         }
 
-        if (copy && role == "proxy")
+        if (splice && role == "proxy")
         {
-            appInfo["splice"] = false;
+            appInfo["splice"] = true;
         }
 
         // No body size limit: the runs push 1 GiB uploads through both processes (nginx: client_max_body_size 0).

@@ -72,7 +72,7 @@ public class ProxySpliceTests
         using var certificates = new TestCertificates();
         using var proxy = new TestServer(
             new RocketOwin.Methods.Proxy.ProxyWorker(),
-            new AppInfo { ["upstream"] = upstream.Url },
+            new AppInfo { ["upstream"] = upstream.Url, ["splice"] = true },
             interfaces: [("127.0.0.1", 0, certificates.KeyFile, certificates.CertificateFile)]);
         using var tcp = new TcpClient();
         tcp.Connect(proxy.Server.BoundEndPoints[0]);
@@ -99,7 +99,7 @@ public class ProxySpliceTests
     {
         var body = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
         using var upstream = Serving(body);
-        using var proxy = ProxyServer.Start(upstream.Url);
+        using var proxy = ProxyServer.Start(upstream.Url, ("splice", true));
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
         socket.Connect("127.0.0.1", proxy.Port);
         socket.ReceiveTimeout = 10_000;
@@ -180,7 +180,7 @@ public class ProxySpliceTests
             s.Dispose(); // so the count of sockets measures the proxy's alone
             Interlocked.Increment(ref closedByProxy);
         });
-        using var proxy = ProxyServer.Start(upstream.Url);
+        using var proxy = ProxyServer.Start(upstream.Url, ("splice", true));
 
         void VanishMidBody()
         {
