@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using NLog;
 using RocketOwin;
+using RocketOwin.Internal;
 using RocketOwin.Methods.Proxy;
 using RocketOwin.Methods.Proxy.Internal;
 
@@ -41,7 +42,7 @@ public sealed class ProxyWorker : Worker
     private ProxyOptions _options = null!;
     private UpstreamPool _pool = null!;
     private UpstreamExchange _exchange = null!;
-    private Timer? _sweep;
+    private MonitorTimer? _sweep;
 
     /// <summary>The validated settings; available once the server started.</summary>
     public ProxyOptions Options => _options ?? throw new InvalidOperationException("The proxy worker is not initialized yet.");
@@ -56,7 +57,9 @@ public sealed class ProxyWorker : Worker
         _options = ProxyOptions.From(AppInfo);
         _pool = new UpstreamPool(_options);
         _exchange = new UpstreamExchange(_options, new RequestWriter(_options), new ResponseHeadCopier(_options));
-        _sweep = new Timer(static state => ((ProxyWorker)state!).Sweep(), this, SweepIntervalMs, SweepIntervalMs);
+        // On Rocket's monitor thread with the engine's own periodic work, not a System.Threading.Timer: with the sockets'
+        // inline completions nothing else on the proxy's path needs the .NET thread pool (no gate or pool workers started).
+        _sweep = new MonitorTimer(Sweep, TimeSpan.FromMilliseconds(SweepIntervalMs), TimeSpan.FromMilliseconds(SweepIntervalMs));
     }
 
     /// <inheritdoc />
