@@ -17,12 +17,7 @@ internal sealed class ReloadApps : IDisposable
     public ReloadApps()
     {
         Folder = DotNetCli.NewTempDirectory("rocket-reload-");
-        var built = Path.Combine(DotNetCli.RepositoryRoot, "Rocket.Methods.Owin", "bin", DotNetCli.Configuration, "net10.0");
-        var plugin = Directory.CreateDirectory(Path.Combine(Folder, "plugins", "Rocket.Methods.Owin")).FullName;
-        foreach (var file in Directory.GetFiles(built))
-        {
-            File.Copy(file, Path.Combine(plugin, Path.GetFileName(file)));
-        }
+        DotNetCli.CopyOwinPlugin(Path.Combine(Folder, "plugins"));
     }
 
     public string Folder { get; }

@@ -29,20 +29,13 @@ public sealed class RocketCommandThreadTests
         var plugins = DotNetCli.NewTempDirectory("rocket-threads");
         try
         {
-            var owin = Path.Combine(plugins, "Rocket.Methods.Owin");
-            Directory.CreateDirectory(owin);
-            foreach (var file in Directory.GetFiles(Path.Combine(DotNetCli.RepositoryRoot, "Rocket.Methods.Owin", "bin", DotNetCli.Configuration, "net10.0")))
-            {
-                File.Copy(file, Path.Combine(owin, Path.GetFileName(file)));
-            }
+            DotNetCli.CopyOwinPlugin(plugins);
 
             // One core when taskset is there, as the benchmark runs it: connections then often send their request before
             // the server has started waiting on them (where a thread-pool continuation used to slip in).
             var app = typeof(WebSocketEchoStartup).Assembly.Location;
             var arguments = $"--plugins \"{plugins}\" --method owin --bind 127.0.0.1:0 --min-threads 2 --app \"{app}\" --set startup={typeof(WebSocketEchoStartup).FullName}";
-            using var rocket = File.Exists("/usr/bin/taskset")
-                ? RocketProcess.Start($"-c 0 dotnet \"{RocketProcess.RocketDll}\" {arguments}", executable: "/usr/bin/taskset")
-                : RocketProcess.Start(arguments);
+            using var rocket = RocketProcess.StartOnOneCore(arguments);
             var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, rocket.WaitForPort());
 
             var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();

@@ -30,18 +30,11 @@ public sealed class WebSocketRocketCommandTests
         var sockets = new List<ClientWebSocket>();
         try
         {
-            var owin = Path.Combine(plugins, "Rocket.Methods.Owin");
-            Directory.CreateDirectory(owin);
-            foreach (var file in Directory.GetFiles(Path.Combine(DotNetCli.RepositoryRoot, "Rocket.Methods.Owin", "bin", DotNetCli.Configuration, "net10.0")))
-            {
-                File.Copy(file, Path.Combine(owin, Path.GetFileName(file)));
-            }
+            DotNetCli.CopyOwinPlugin(plugins);
 
             var app = typeof(WebSocketEchoStartup).Assembly.Location;
             var arguments = $"--plugins \"{plugins}\" --method owin --bind 127.0.0.1:0 --min-threads 4 --app \"{app}\" --set startup={typeof(WebSocketEchoStartup).FullName}";
-            using var rocket = File.Exists("/usr/bin/taskset")
-                ? RocketProcess.Start($"-c 0 dotnet \"{RocketProcess.RocketDll}\" {arguments}", executable: "/usr/bin/taskset")
-                : RocketProcess.Start(arguments);
+            using var rocket = RocketProcess.StartOnOneCore(arguments);
             var uri = new Uri($"ws://127.0.0.1:{rocket.WaitForPort()}/ws");
 
             var opened = new ClientWebSocket[Sockets];

@@ -75,6 +75,21 @@ public static class DotNetCli
     }
 
     /// <summary>A fresh folder under the system temp folder, deleted by <see cref="DeleteQuietly"/>.</summary>
+    /// <summary>
+    /// Copies the built owin method into <paramref name="pluginsFolder"/> as the rocket command looks for plugins
+    /// (&lt;folder&gt;/Rocket.Methods.Owin/Rocket.Methods.Owin.dll); returns that method's folder.
+    /// </summary>
+    public static string CopyOwinPlugin(string pluginsFolder)
+    {
+        var plugin = Directory.CreateDirectory(Path.Combine(pluginsFolder, "Rocket.Methods.Owin")).FullName;
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot, "Rocket.Methods.Owin", "bin", Configuration, "net10.0")))
+        {
+            File.Copy(file, Path.Combine(plugin, Path.GetFileName(file)));
+        }
+
+        return plugin;
+    }
+
     public static string NewTempDirectory(string prefix)
     {
         var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)]);

@@ -26,13 +26,8 @@ public sealed class KatanaEraSampleTests
         // The owin method as the rocket command finds plugins: <folder>/Rocket.Methods.Owin/Rocket.Methods.Owin.dll,
         // without the host's own Rocket.Core and NLog.
         _plugins = DotNetCli.NewTempDirectory("rocket-katana-samples");
-        var owin = Path.Combine(_plugins, "Rocket.Methods.Owin");
-        Directory.CreateDirectory(owin);
+        var owin = DotNetCli.CopyOwinPlugin(_plugins);
         var built = Path.GetDirectoryName(typeof(RocketOwin.Methods.Owin.OwinWorker).Assembly.Location)!;
-        foreach (var file in Directory.GetFiles(Path.Combine(DotNetCli.RepositoryRoot, "Rocket.Methods.Owin", "bin", DotNetCli.Configuration, "net10.0")))
-        {
-            File.Copy(file, Path.Combine(owin, Path.GetFileName(file)));
-        }
 
         Assert.That(File.Exists(Path.Combine(owin, "Rocket.Methods.Owin.dll")), Is.True, built);
         _pipeline = Start("KatanaPipeline");
