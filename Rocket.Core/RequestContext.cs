@@ -4,8 +4,9 @@ namespace RocketOwin;
 
 /// <summary>Everything a <see cref="Worker"/> needs to answer one request.</summary>
 /// <remarks>
-/// One instance per connection, reused for each of its requests: use it only until the handler's task
-/// completes. Not thread-safe: one request runs at a time on a connection.
+/// Reused for many requests (pooled with the server's per-request state): use it only until the handler's task
+/// completes, or, after <see cref="UpgradeAsync"/>, only until that returns (the upgraded connection is then the
+/// stream). Not thread-safe: one request runs at a time on a connection.
 /// </remarks>
 public sealed class RequestContext
 {
@@ -73,9 +74,18 @@ public sealed class RequestContext
     /// are the first bytes read. The connection closes when the handler completes.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// <c>Rocket.Requests</c> logs the 101 when it is sent and, when the handler completes, how long the connection
-    /// lived and the bytes that crossed it each way. The request's HTTP buffers are given up here, so an open
-    /// upgraded connection holds no more memory than the handler keeps.
+    /// lived and the bytes that crossed it each way.
+    /// </para>
+    /// <para>
+    /// Lifetime: once this returns, the upgraded connection is the stream, and this context (with its request, response,
+    /// body streams and connection) is no longer the handler's: the server takes the request's objects back for other
+    /// requests as soon as the handler has returned its task, so an open upgraded connection holds only the stream. Read
+    /// what you need of the request (headers, target, <see cref="RequestAborted"/>, <see cref="ServerStopping"/>) before
+    /// calling this. A <see cref="RequestAborted"/> token taken before stays valid: it fires when the server gives up
+    /// waiting for the upgraded connection at <see cref="Rocket.Stop"/>.
+    /// </para>
     /// </remarks>
     /// <exception cref="InvalidOperationException">The response has started, or the request did not ask to upgrade.</exception>
     public async ValueTask<Stream> UpgradeAsync(CancellationToken cancellationToken = default)
@@ -93,16 +103,29 @@ public sealed class RequestContext
         }
 
         _exchange.Upgraded = true;
-        if (_exchange.Connection.Tls is null)
+        var connection = _exchange.Connection;
+        if (connection.Tls is null)
         {
             // From here on the stream reads and writes without ever blocking a thread (UpgradedStream), the 101 included.
-            _exchange.Connection.Socket.Blocking = false;
+            connection.Socket.Blocking = false;
         }
 
         await response.FlushAsync(cancellationToken).ConfigureAwait(false);
         RequestLog.Completed(_exchange, 101);
-        _exchange.ReleaseBuffers();
-        return new UpgradedStream(_exchange);
+
+        // The abort source goes with the upgraded connection: the next request on this (pooled) context makes its own.
+        var stream = new UpgradedStream(_exchange, _aborted);
+        _aborted = null;
+        connection.Upgraded = stream;
+        connection.ReleaseHttpState();
+        if (!_exchange.TryLeaveToUpgrade())
+        {
+            // The core already waits for the handler with this exchange: it stays until then, without its buffers.
+            _exchange.ReleaseBuffers();
+        }
+
+        // From here on nothing may touch the exchange: it may already serve another connection.
+        return stream;
     }
 
     /// <summary>

@@ -51,6 +51,7 @@ internal sealed class ConnectionDrainer(ServerCore server)
         server.Table.ForEach(0, static (c, _) =>
         {
             c.Exchange?.Context.Abort();
+            c.Upgraded?.Abort();
             c.Close(abort: true);
         });
         Task.WaitAll([.. _lingering], MaxLinger);

@@ -75,7 +75,7 @@ internal sealed class ConnectionMonitor : IDisposable
                 return;
             }
 
-            if (c.Exchange is { } sending && sending.SendStalled(now, _ioTimeoutTicks) && !c.IsClosed)
+            if ((c.Exchange is { } sending ? sending.SendStalled(now, _ioTimeoutTicks) : c.Upgraded is { } upgraded && upgraded.SendStalled(now, _ioTimeoutTicks)) && !c.IsClosed)
             {
                 RocketLog.Main.Debug("Connection {0} from {1} acknowledged nothing of a response for IOTimeout; aborted.", c.Id, c.RemoteEndPoint);
                 c.CutStalledTransfer(receiveOnly: false);

@@ -64,6 +64,9 @@ internal sealed class ConnectionTransport
     /// <summary>The per-request state while a request is in progress or bytes are buffered; null while idle.</summary>
     public HttpExchange? Exchange { get; set; }
 
+    /// <summary>After a 101: the upgraded connection's own state (the exchange is then back in the pool, or going); else null.</summary>
+    public UpgradedStream? Upgraded { get; set; }
+
     /// <summary>Slot in the connection table (for the monitor's sweep and for Stop).</summary>
     public int Slot { get; set; } = -1;
 
@@ -393,7 +396,7 @@ internal sealed class ConnectionTransport
         // write is still marked in progress (long.MaxValue), so the monitor can apply the IOTimeout to it.
         Volatile.Write(
             ref _writeDeadline,
-            core.WriteGraceTicks != 0 && Exchange is not { Upgraded: true }
+            core.WriteGraceTicks != 0 && Upgraded is null && Exchange is not { Upgraded: true }
                 ? System.Diagnostics.Stopwatch.GetTimestamp() + core.WriteGraceTicks + (long)(bytes * core.WriteTicksPerByte)
                 : long.MaxValue);
     }

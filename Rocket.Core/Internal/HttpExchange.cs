@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace RocketOwin.Internal;
 
@@ -11,6 +10,8 @@ namespace RocketOwin.Internal;
 internal sealed class HttpExchange
 {
     private const int InitialInputSize = 4096;
+    private const int HandedToHandler = 1;
+    private const int LeftToUpgrade = 2;
     private static readonly byte[] ContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray();
 
     private byte[] _input = new byte[InitialInputSize];
@@ -21,10 +22,10 @@ internal sealed class HttpExchange
     private long _bodyWaitStartedAt;
     private long _bodyWaitTicks;
     private long _bodyBytesReceived;
-    private long _ackedSeen;
-    private long _ackedSeenAt;
+    private SendProgress _sendProgress;
     private bool _keepAliveAllowed;
     private ValueTask _handled;
+    private int _handOff;
     private Action? _onHandled;
 
     public HttpExchange(ServerCore server)
@@ -72,30 +73,39 @@ internal sealed class HttpExchange
     /// <summary>True after the handler switched protocols; the connection closes when it completes.</summary>
     public bool Upgraded { get; set; }
 
-    /// <summary>Bytes read from / written to the upgraded connection (after the 101), for the log line at its close.</summary>
-    public long UpgradedBytesIn { get; set; }
-
-    /// <summary>Bytes written to the upgraded connection after the 101.</summary>
-    public long UpgradedBytesOut { get; set; }
-
     /// <summary>True once <see cref="ReleaseBuffers"/> ran: the exchange is dropped, not pooled, when its connection closes.</summary>
     public bool BuffersReleased { get; private set; }
 
     /// <summary>
-    /// After a 101 the connection speaks another protocol for as long as it lives (a WebSocket may stay open for hours):
-    /// keep only the bytes already received, and give up the input, output and response buffers (~37 KB), so an
-    /// open upgraded connection costs about what an idle keep-alive one does.
+    /// For <see cref="RequestFinisher.Serve"/>, when the handler's task is still pending: true when the core now waits for
+    /// it with this exchange (it stays the connection's until the handler completes); false when the handler switched
+    /// protocols before returning (<see cref="RequestContext.UpgradeAsync"/> is done with the exchange): the upgraded
+    /// connection (<see cref="UpgradedStream"/>) waits for the handler itself and the exchange goes back to the pool at once.
+    /// </summary>
+    /// <remarks>One of this and <see cref="TryLeaveToUpgrade"/> wins for each request; the handler may upgrade on another thread.</remarks>
+    public bool TryHandOffHandler() => Interlocked.CompareExchange(ref _handOff, HandedToHandler, 0) == 0;
+
+    /// <summary>
+    /// For <see cref="RequestContext.UpgradeAsync"/>, once the 101 is out and the upgraded connection holds all it needs:
+    /// true when the handler has not returned to the core yet (which then releases this exchange to the pool, see
+    /// <see cref="TryHandOffHandler"/>); false when the core already waits for the handler with this exchange, which must
+    /// then stay until the handler completes: its buffers are given up now (<see cref="ReleaseBuffers"/>).
+    /// </summary>
+    public bool TryLeaveToUpgrade() => Interlocked.CompareExchange(ref _handOff, LeftToUpgrade, 0) == 0;
+
+    /// <summary>
+    /// After a 101 on an exchange that must stay until its handler completes (see <see cref="TryLeaveToUpgrade"/>): give
+    /// up the input, output and response buffers (~37 KB), so an open upgraded connection costs about what an idle
+    /// keep-alive one does. The bytes already received past the head are the <see cref="UpgradedStream"/>'s by now.
     /// </summary>
     public void ReleaseBuffers()
     {
-        _input = BufferedSpan.ToArray();
-        _inStart = 0;
-        _inEnd = _input.Length;
+        _input = [];
+        _inStart = _inEnd = 0;
         Output.Release();
         Response.ReleaseBuffer();
         Response.Headers.Release();
         Request.Headers.Trim();
-        Connection.ReleaseHttpState();
         BuffersReleased = true;
     }
 
@@ -312,50 +322,9 @@ internal sealed class HttpExchange
 
     /// <summary>
     /// True when a send is in progress and the client has acknowledged no byte of it for <paramref name="timeoutTicks"/>
-    /// (the kernel's tcpi_bytes_acked, so this holds for blocking, asynchronous and sendfile sends alike: the
-    /// <see cref="ServerLimits.IOTimeout"/> on sends). Called by the monitor only; Linux only (elsewhere false).
+    /// (the <see cref="ServerLimits.IOTimeout"/> on sends; see <see cref="SendProgress"/>). Called by the monitor only.
     /// </summary>
-    public bool SendStalled(long now, long timeoutTicks)
-    {
-        if (Connection is not { WriteDeadline: not 0 } connection || !OperatingSystem.IsLinux())
-        {
-            _ackedSeenAt = 0;
-            return false;
-        }
-
-        var acked = BytesAcked(connection.Socket);
-        if (acked < 0)
-        {
-            return false;
-        }
-
-        if (_ackedSeenAt == 0 || acked != _ackedSeen)
-        {
-            _ackedSeen = acked;
-            _ackedSeenAt = now;
-            return false;
-        }
-
-        return now - _ackedSeenAt > timeoutTicks;
-    }
-
-    /// <summary>tcp_info.tcpi_bytes_acked (Linux 4.1+, at byte 120 of struct tcp_info); -1 when unavailable.</summary>
-    private static long BytesAcked(Socket socket)
-    {
-        const int IpProtoTcp = 6;
-        const int TcpInfo = 11;
-        const int BytesAckedOffset = 120;
-        Span<byte> info = stackalloc byte[256];
-        try
-        {
-            var n = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
-            return n >= BytesAckedOffset + sizeof(long) ? System.Runtime.InteropServices.MemoryMarshal.Read<long>(info[BytesAckedOffset..]) : -1;
-        }
-        catch (Exception e) when (e is PlatformNotSupportedException || ClientGone.Is(e))
-        {
-            return -1;
-        }
-    }
+    public bool SendStalled(long now, long timeoutTicks) => _sendProgress.Stalled(Connection, now, timeoutTicks);
 
     private void BeginBodyWait() => Volatile.Write(ref _bodyWaitStartedAt, Stopwatch.GetTimestamp());
 
@@ -415,7 +384,7 @@ internal sealed class HttpExchange
         Body.Begin(Request);
         _bodyWaitStartedAt = _bodyWaitTicks = _bodyBytesReceived = 0;
         Upgraded = false;
-        UpgradedBytesIn = UpgradedBytesOut = 0;
+        _handOff = 0;
         KeepAliveAllowed = true;
     }
 

@@ -33,6 +33,18 @@ internal static class RequestFinisher
 
         if (!pending.IsCompleted)
         {
+            if (!exchange.TryHandOffHandler())
+            {
+                // The handler switched protocols before returning: the upgraded connection waits for it, holding none of
+                // the request's objects; the exchange is the pool's again (nothing here touches it after the release).
+                var connection = exchange.Connection;
+                var upgraded = connection.Upgraded!;
+                exchange.ServedBy = null;
+                server.ReleaseExchange(connection);
+                upgraded.FinishWhenHandled(pending, worker);
+                return TurnResult.Handed;
+            }
+
             // The monitor's sweep starts a disconnect watch for requests still running a second later;
             // quick asynchronous requests (most proxied ones) never pay for it.
             exchange.HandlerPending = true;
@@ -135,13 +147,21 @@ internal static class RequestFinisher
         {
             if (exchange.Upgraded)
             {
-                if (failure is not null && !ClientGone.Is(failure))
+                if (connection.Upgraded is { } upgraded)
                 {
-                    RocketLog.Errors.Error(failure, "Upgraded connection {0} from {1} failed.", connection.Id, connection.RemoteEndPoint);
+                    upgraded.EndConnection(failure);
+                }
+                else
+                {
+                    // The 101 never went out (the handler failed or gave up during UpgradeAsync).
+                    if (failure is not null && !ClientGone.Is(failure))
+                    {
+                        RocketLog.Errors.Error(failure, "Upgrade of connection {0} from {1} failed.", connection.Id, connection.RemoteEndPoint);
+                    }
+
+                    connection.Close(abort: true);
                 }
 
-                RequestLog.UpgradedClosed(exchange);
-                connection.Close(abort: failure is not null);
                 return TurnResult.Closed;
             }
 

@@ -6,7 +6,7 @@ namespace RocketOwin.Internal;
 internal static class RequestLog
 {
     /// <summary>The line for an upgraded connection's end: how long it lived and what crossed it after the 101.</summary>
-    public static void UpgradedClosed(HttpExchange exchange)
+    public static void UpgradedClosed(ConnectionTransport connection, string method, string target, HttpVersion version, long requestStart, long bytesIn, long bytesOut)
     {
         var log = RocketLog.Requests;
         if (!log.IsInfoEnabled)
@@ -14,16 +14,15 @@ internal static class RequestLog
             return;
         }
 
-        var request = exchange.Request;
         log.Info(
             "{0} - \"{1} {2} {3}\" - 101 closed after {4:0.###} ms: {5} bytes in, {6} bytes out",
-            exchange.Connection.RemoteEndPoint.Address,
-            request.Method,
-            request.Target,
-            request.Protocol,
-            Stopwatch.GetElapsedTime(exchange.RequestStart).TotalMilliseconds,
-            exchange.UpgradedBytesIn,
-            exchange.UpgradedBytesOut);
+            connection.RemoteEndPoint.Address,
+            method,
+            target,
+            version == HttpVersion.Http11 ? "HTTP/1.1" : "HTTP/1.0",
+            Stopwatch.GetElapsedTime(requestStart).TotalMilliseconds,
+            bytesIn,
+            bytesOut);
     }
 
     public static void Completed(HttpExchange exchange, int status)

@@ -165,8 +165,11 @@ internal sealed class ServerCore
     /// <summary>The transport's report that it closed: it leaves the table.</summary>
     public void OnConnectionClosed(ConnectionTransport connection) => Table.Remove(connection);
 
-    /// <summary>Returns a closed connection's exchange to the pool; only the thread that served its last request may call this.</summary>
-    private void ReleaseExchange(ConnectionTransport connection)
+    /// <summary>
+    /// Returns a closed (or upgraded, see <see cref="HttpExchange.TryHandOffHandler"/>) connection's exchange to the pool;
+    /// only the thread that served its last request may call this.
+    /// </summary>
+    public void ReleaseExchange(ConnectionTransport connection)
     {
         var exchange = connection.Exchange;
         if (exchange is not null)

@@ -5,25 +5,141 @@ using System.Runtime.CompilerServices;
 namespace RocketOwin.Internal;
 
 /// <summary>
-/// The raw connection after <c>101 Switching Protocols</c>: reads return bytes the client sent after the
-/// request head (already buffered first, then the socket), writes go straight out. Used for WebSocket and
-/// other Upgrade tunnels; the connection closes when the handler completes.
+/// The raw connection after <c>101 Switching Protocols</c>, and all the server keeps of the exchange that asked for it:
+/// reads return bytes the client sent after the request head (already buffered first, then the socket), writes go
+/// straight out. Used for WebSocket and other Upgrade tunnels; the connection closes when the handler completes.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A slim state of its own, so that an open upgraded connection (a WebSocket may stay open for hours) holds none of the
+/// per-request HTTP objects: the request's exchange (head, headers, response, body streams, buffers, context) goes back
+/// to the server's pool once the handler has switched protocols and returned to the core, and this object finishes the
+/// request when the handler completes (<see cref="FinishWhenHandled"/>): the log line with the duration and the bytes
+/// each way, the connection's close, the counts of requests in flight.
+/// </para>
+/// <para>
 /// Small asynchronous reads (a WebSocket frame header is 2-14 bytes) would cost a receive system call each: on a plain
 /// socket they wait for data with a zero-byte receive (no buffer held while the connection is idle, as Kestrel's
 /// WaitForDataBeforeAllocatingBuffer), then take everything that arrived into a pooled read-ahead buffer, returned to
 /// the pool once consumed. TLS needs none of this: SslStream buffers whole records itself.
+/// </para>
 /// </remarks>
 internal sealed class UpgradedStream : Stream
 {
     private const int ReadAheadSize = 4096;
-    private readonly HttpExchange _exchange;
+    private readonly ConnectionTransport _connection;
+    private readonly string _method;
+    private readonly string _target;
+    private readonly HttpVersion _version;
+    private readonly long _requestStart;
+    private CancellationTokenSource? _aborted;
+    private byte[]? _buffered;
+    private int _bufferedStart;
     private byte[]? _ahead;
     private int _aheadStart;
     private int _aheadEnd;
+    private SendProgress _sendProgress;
+    private Worker? _servedBy;
+    private ValueTask _handled;
+    private Action? _onHandled;
 
-    public UpgradedStream(HttpExchange exchange) => _exchange = exchange;
+    /// <summary>Takes from <paramref name="exchange"/> what the upgraded connection needs; keeps no reference to it.</summary>
+    /// <param name="exchange">The request that switched protocols, its 101 sent.</param>
+    /// <param name="aborted">The request's abort source if a handler asked for <see cref="RequestContext.RequestAborted"/>: it now fires when the upgraded connection is aborted.</param>
+    public UpgradedStream(HttpExchange exchange, CancellationTokenSource? aborted)
+    {
+        _connection = exchange.Connection;
+        var request = exchange.Request;
+        _method = request.Method;
+        _target = request.Target;
+        _version = request.Version;
+        _requestStart = exchange.RequestStart;
+        _aborted = aborted;
+        if (exchange.BufferedInput > 0)
+        {
+            _buffered = exchange.BufferedSpan.ToArray();
+            exchange.Consume(_buffered.Length);
+        }
+    }
+
+    /// <summary>Bytes read from the connection after the 101, for the log line at its close.</summary>
+    public long BytesIn { get; private set; }
+
+    /// <summary>Bytes written to the connection after the 101.</summary>
+    public long BytesOut { get; private set; }
+
+    /// <summary>The <see cref="ServerLimits.IOTimeout"/> on sends (see <see cref="SendProgress"/>); called by the monitor only.</summary>
+    public bool SendStalled(long now, long timeoutTicks) => _sendProgress.Stalled(_connection, now, timeoutTicks);
+
+    /// <summary>The server gave up waiting (Stop, after the shutdown timeout): fires the request's abort token if a handler took it.</summary>
+    public void Abort()
+    {
+        try
+        {
+            _aborted?.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A callback registered by the application threw; aborting goes on regardless.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Finishes the request when <paramref name="pending"/>, the handler's task, completes: the handler switched protocols
+    /// and returned to the core, whose exchange is back in the pool (see <see cref="HttpExchange.TryHandOffHandler"/>).
+    /// </summary>
+    public void FinishWhenHandled(ValueTask pending, Worker worker)
+    {
+        _servedBy = worker;
+        _handled = pending;
+        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onHandled = OnHandled);
+    }
+
+    /// <summary>The handler completed (with <paramref name="failure"/> if it threw): logs the connection's end and closes it.</summary>
+    public void EndConnection(Exception? failure)
+    {
+        if (failure is not null && !ClientGone.Is(failure))
+        {
+            RocketLog.Errors.Error(failure, "Upgraded connection {0} from {1} failed.", _connection.Id, _connection.RemoteEndPoint);
+        }
+
+        RequestLog.UpgradedClosed(_connection, _method, _target, _version, _requestStart, BytesIn, BytesOut);
+        _connection.Close(abort: failure is not null);
+    }
+
+    private void OnHandled()
+    {
+        var handled = _handled;
+        _handled = default;
+        _onHandled = null;
+        Exception? failure = null;
+        try
+        {
+            handled.GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        var server = _connection.Server;
+        try
+        {
+            EndConnection(failure);
+        }
+        finally
+        {
+            server.RequestFinished();
+            var worker = _servedBy;
+            _servedBy = null;
+            worker?.LeaveRequest();
+        }
+
+        server.Resume(_connection, TurnResult.Closed);
+    }
 
     public override bool CanRead => true;
 
@@ -45,8 +161,8 @@ internal sealed class UpgradedStream : Stream
     {
         var n = TakeBuffered(buffer);
         n = n > 0 ? n : TakeReadAhead(buffer);
-        n = n > 0 ? n : _exchange.Connection.Tls is null ? ReceiveWaiting(buffer) : _exchange.Connection.Receive(buffer);
-        _exchange.UpgradedBytesIn += n;
+        n = n > 0 ? n : _connection.Tls is null ? ReceiveWaiting(buffer) : _connection.Receive(buffer);
+        BytesIn += n;
         return n;
     }
 
@@ -59,19 +175,19 @@ internal sealed class UpgradedStream : Stream
         n = n > 0 ? n : TakeReadAhead(buffer.Span);
         if (n > 0)
         {
-            _exchange.UpgradedBytesIn += n;
+            BytesIn += n;
             return ValueTask.FromResult(n);
         }
 
-        if (buffer.Length < ReadAheadSize && _exchange.Connection.Tls is null)
+        if (buffer.Length < ReadAheadSize && _connection.Tls is null)
         {
             return ReadAheadAsync(buffer, cancellationToken);
         }
 
-        var pending = _exchange.Connection.ReceiveAsync(buffer, cancellationToken);
+        var pending = _connection.ReceiveAsync(buffer, cancellationToken);
         if (pending.IsCompletedSuccessfully)
         {
-            _exchange.UpgradedBytesIn += pending.Result;
+            BytesIn += pending.Result;
             return pending;
         }
 
@@ -82,16 +198,16 @@ internal sealed class UpgradedStream : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (_exchange.Connection.Tls is null)
+        if (_connection.Tls is null)
         {
             SendWaiting(buffer);
         }
         else
         {
-            _exchange.Connection.Send(buffer);
+            _connection.Send(buffer);
         }
 
-        _exchange.UpgradedBytesOut += buffer.Length;
+        BytesOut += buffer.Length;
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -100,8 +216,8 @@ internal sealed class UpgradedStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         // Counted when handed to the socket: a send that fails ends the connection anyway.
-        _exchange.UpgradedBytesOut += buffer.Length;
-        return _exchange.Connection.SendAsync(buffer, cancellationToken);
+        BytesOut += buffer.Length;
+        return _connection.SendAsync(buffer, cancellationToken);
     }
 
     public override void Flush()
@@ -135,7 +251,7 @@ internal sealed class UpgradedStream : Stream
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadAheadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        var socket = _exchange.Connection.Socket;
+        var socket = _connection.Socket;
         while (true)
         {
             try
@@ -151,7 +267,7 @@ internal sealed class UpgradedStream : Stream
             int n;
             try
             {
-                n = _exchange.Connection.ReceiveNow(ahead);
+                n = _connection.ReceiveNow(ahead);
             }
             catch
             {
@@ -172,7 +288,7 @@ internal sealed class UpgradedStream : Stream
 
             // Counted as handed out: the rest is counted when a later read takes it.
             var taken = Math.Min(n, buffer.Length);
-            _exchange.UpgradedBytesIn += taken;
+            BytesIn += taken;
             ahead.AsSpan(0, taken).CopyTo(buffer.Span);
             if (taken == n)
             {
@@ -190,7 +306,7 @@ internal sealed class UpgradedStream : Stream
     /// <summary>A synchronous read (the application's choice): waits in poll(2) on this thread, up to the I/O timeout.</summary>
     private int ReceiveWaiting(Span<byte> buffer)
     {
-        var connection = _exchange.Connection;
+        var connection = _connection;
         while (true)
         {
             var n = connection.ReceiveNow(buffer);
@@ -199,7 +315,7 @@ internal sealed class UpgradedStream : Stream
                 return n;
             }
 
-            if (!connection.Socket.Poll(_exchange.Server.Limits.IOTimeout, SelectMode.SelectRead))
+            if (!connection.Socket.Poll(_connection.Server.Limits.IOTimeout, SelectMode.SelectRead))
             {
                 throw new TimeoutException("receive timed out");
             }
@@ -209,7 +325,7 @@ internal sealed class UpgradedStream : Stream
     /// <summary>A synchronous write (the application's choice): waits in poll(2) on this thread while the socket buffer is full, up to the I/O timeout each time.</summary>
     private void SendWaiting(ReadOnlySpan<byte> buffer)
     {
-        var connection = _exchange.Connection;
+        var connection = _connection;
         connection.BeginWrite(buffer.Length);
         try
         {
@@ -224,7 +340,7 @@ internal sealed class UpgradedStream : Stream
                 {
                     throw new IOException($"send failed: {error}", new SocketException((int)error));
                 }
-                else if (!connection.Socket.Poll(_exchange.Server.Limits.IOTimeout, SelectMode.SelectWrite))
+                else if (!connection.Socket.Poll(_connection.Server.Limits.IOTimeout, SelectMode.SelectWrite))
                 {
                     throw new IOException("send timed out", new TimeoutException());
                 }
@@ -259,21 +375,25 @@ internal sealed class UpgradedStream : Stream
     private async ValueTask<int> CountAsync(ValueTask<int> pending)
     {
         var n = await pending.ConfigureAwait(false);
-        _exchange.UpgradedBytesIn += n;
+        BytesIn += n;
         return n;
     }
 
     private int TakeBuffered(Span<byte> buffer)
     {
-        var buffered = _exchange.BufferedSpan;
-        if (buffered.IsEmpty || buffer.IsEmpty)
+        if (_buffered is not { } buffered || buffer.IsEmpty)
         {
             return 0;
         }
 
-        var n = Math.Min(buffered.Length, buffer.Length);
-        buffered[..n].CopyTo(buffer);
-        _exchange.Consume(n);
+        var n = Math.Min(buffered.Length - _bufferedStart, buffer.Length);
+        buffered.AsSpan(_bufferedStart, n).CopyTo(buffer);
+        _bufferedStart += n;
+        if (_bufferedStart == buffered.Length)
+        {
+            _buffered = null;
+        }
+
         return n;
     }
 }

@@ -111,7 +111,7 @@ internal sealed class OpaqueUpgradeOffer
 
         if (_webSocketFunc is not { } webSocketFunc)
         {
-            return RunOpaqueAsync(context, _opaqueFunc!);
+            return RunOpaqueAsync(context, _environment, _opaqueFunc!);
         }
 
         var options = _acceptOptions!;
@@ -133,10 +133,18 @@ internal sealed class OpaqueUpgradeOffer
             headers.Set("Sec-WebSocket-Protocol", options.SubProtocol);
         }
 
-        return WebSocketSession.RunAsync(context, webSocketFunc, options, _host.WebSocketSessions);
+        return WebSocketSession.RunAsync(context, _environment, webSocketFunc, options, _host.WebSocketSessions);
     }
 
-    private static async Task RunOpaqueAsync(RequestContext context, Func<IDictionary<string, object>, Task> opaqueFunc)
+    /// <summary>The request is over for the offer once it switched protocols (the environment's <see cref="OwinEnvironment.Detach"/>).</summary>
+    public void Detach() => _context = null;
+
+    /// <remarks>
+    /// The parameters are cleared once the upgrade is done: this state machine lives as long as the connection, and the
+    /// request's context is the server's again (it may already serve another request); opaque.CallCancelled is the
+    /// request's abort token taken before the upgrade (it fires when the server gives up waiting at Stop).
+    /// </remarks>
+    private static async Task RunOpaqueAsync(RequestContext context, OwinEnvironment? outer, Func<IDictionary<string, object>, Task> opaqueFunc)
     {
         var headers = context.Response.Headers;
 
@@ -147,12 +155,16 @@ internal sealed class OpaqueUpgradeOffer
         }
 
         headers.Set("Connection", "Upgrade");
+        var cancelled = context.RequestAborted;
         var stream = await context.UpgradeAsync().ConfigureAwait(false);
+        outer!.Detach(() => cancelled);
+        context = null!;
+        outer = null;
         var environment = new Dictionary<string, object>(3, StringComparer.Ordinal)
         {
             [WebSocketKeys.OpaqueStream] = stream,
             [WebSocketKeys.OpaqueVersion] = WebSocketKeys.ExtensionVersion,
-            [WebSocketKeys.OpaqueCallCancelled] = context.RequestAborted,
+            [WebSocketKeys.OpaqueCallCancelled] = cancelled,
         };
         Task task;
         using (AppSynchronizationContext.Enter())

@@ -40,6 +40,7 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
     private OwinContext? _owinContext;
     private OpaqueUpgradeOffer? _upgradeOffer;
     private int _sendingHeaders;
+    private Func<CancellationToken>? _upgradeCancelled;
 
     public OwinEnvironment(OwinHostContext host)
     {
@@ -60,7 +61,7 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
     {
         get
         {
-            var n = System.Numerics.BitOperations.PopCount(_present) + (Context.Response.ReasonPhrase is null ? 0 : 1);
+            var n = System.Numerics.BitOperations.PopCount(_present) + (_context?.Response.ReasonPhrase is null ? 0 : 1);
             return n + (_extras?.Count ?? 0);
         }
     }
@@ -100,7 +101,12 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
     {
         get
         {
-            var response = Context.Response;
+            if (_context is not { } context)
+            {
+                return true; // after the 101 (Detach)
+            }
+
+            var response = context.Response;
             return _sendingHeaders == 0 && (response.HasStarted || response.BodyBytesWritten > 0);
         }
     }
@@ -141,6 +147,7 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
         }
 
         _cached = 0;
+        _upgradeCancelled = null;
         if (_extras is { Count: > 0 })
         {
             _extras.Clear();
@@ -149,6 +156,50 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
         _requestHeaders.Reset(context.Request.Headers);
         _responseHeaders.Reset(context.Response.Headers);
         Upgrade = context.Request.IsUpgradeRequest ? (_upgradeOffer ??= new OpaqueUpgradeOffer(this, _host)).Offer(context) : null;
+    }
+
+    /// <summary>
+    /// At the 101, before the server takes the request's objects back (see RequestContext.UpgradeAsync): the request's
+    /// values an application may still read inside its WebSocketFunc or opaque callback (method, path, query, protocol,
+    /// headers, request id, addresses) are kept here; the bodies become empty streams, the response headers a copy of
+    /// the 101's, and what only the request could do (status, headers, send file, OnSendingHeaders) throws as after the
+    /// headers went out. The environment is then garbage unless the application kept it.
+    /// </summary>
+    /// <param name="callCancelled">owin.CallCancelled from now on when the application had not read it yet: the upgraded call's token.</param>
+    public void Detach(Func<CancellationToken>? callCancelled)
+    {
+        if (_context is null)
+        {
+            return;
+        }
+
+        foreach (var slot in (ReadOnlySpan<int>)[RequestMethodSlot, RequestProtocolSlot, RequestQueryStringSlot, RequestIdSlot, ResponseProtocolSlot, RemoteIpAddressSlot, LocalIpAddressSlot])
+        {
+            if (HasSlot(slot))
+            {
+                GetSlot(slot);
+            }
+        }
+
+        if (HasSlot(RequestBodySlot))
+        {
+            SetSlot(RequestBodySlot, Stream.Null);
+        }
+
+        if (HasSlot(ResponseBodySlot))
+        {
+            SetSlot(ResponseBodySlot, Stream.Null);
+        }
+
+        if (HasSlot(ResponseHeadersSlot))
+        {
+            SetSlot(ResponseHeadersSlot, new Dictionary<string, string[]>(_responseHeaders, StringComparer.OrdinalIgnoreCase));
+        }
+
+        _requestHeaders.Detach();
+        _upgradeCancelled = callCancelled;
+        _upgradeOffer?.Detach();
+        _context = null;
     }
 
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out object value)
@@ -260,7 +311,7 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
     private bool HasSlot(int slot) => slot switch
     {
         ResponseStatusCodeSlot => true,
-        ResponseReasonPhraseSlot => Context.Response.ReasonPhrase is not null,
+        ResponseReasonPhraseSlot => _context?.Response.ReasonPhrase is not null,
         _ => (_present & Bit(slot)) != 0,
     };
 
@@ -269,9 +320,9 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
         switch (slot)
         {
             case ResponseStatusCodeSlot:
-                return BoxedValues.Status(Context.Response.StatusCode);
+                return BoxedValues.Status(_context?.Response.StatusCode ?? 101);
             case ResponseReasonPhraseSlot:
-                return Context.Response.ReasonPhrase;
+                return _context?.Response.ReasonPhrase;
         }
 
         var bit = Bit(slot);
@@ -311,15 +362,20 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
         {
             case ResponseStatusCodeSlot:
                 // Absent means 200 (OWIN 1.0 §3.2.2).
-                if (!Context.Response.HasStarted)
+                if (_context is { Response.HasStarted: false })
                 {
                     Context.Response.StatusCode = 200;
                 }
 
                 return true;
             case ResponseReasonPhraseSlot:
-                var had = Context.Response.ReasonPhrase is not null;
-                Context.Response.ReasonPhrase = null;
+                if (_context is not { } context)
+                {
+                    return false;
+                }
+
+                var had = context.Response.ReasonPhrase is not null;
+                context.Response.ReasonPhrase = null;
                 return had;
         }
 
@@ -333,36 +389,59 @@ internal sealed partial class OwinEnvironment : IDictionary<string, object>
 
     private object? Materialize(int slot)
     {
+        // After the 101 (Detach) only the connection's facts and the host's values are left to compute; the rest is cached.
+        var connection = _connection!;
+        switch (slot)
+        {
+            case RequestHeadersSlot:
+                return _requestHeaders;
+            case RequestPathSlot:
+                return _path;
+            case RequestPathBaseSlot:
+                return _pathBase;
+            case RequestSchemeSlot:
+                return connection.IsSecure ? "https" : "http";
+            case CallCancelledSlot when _context is null:
+                return _upgradeCancelled?.Invoke() ?? CancellationToken.None;
+            case VersionSlot:
+                return OwinKeys.OwinVersion;
+            case RemoteIpAddressSlot:
+                return _remoteIp ??= connection.RemoteEndPoint.Address.ToString();
+            case RemotePortSlot:
+                return _remotePort ??= connection.RemoteEndPoint.Port.ToString(CultureInfo.InvariantCulture);
+            case LocalIpAddressSlot:
+                return _localIp ??= connection.LocalEndPoint.Address.ToString();
+            case LocalPortSlot:
+                return _localPort ??= connection.LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture);
+            case IsLocalSlot:
+                return BoxedValues.Bool(IPAddress.IsLoopback(connection.RemoteEndPoint.Address) || connection.RemoteEndPoint.Address.Equals(connection.LocalEndPoint.Address));
+            case OnSendingHeadersSlot:
+                return _onSendingHeaders;
+            case CapabilitiesSlot:
+                return _host.Capabilities;
+            case TraceOutputSlot:
+                return _host.TraceOutput;
+            case OnAppDisposingSlot:
+                return _appDisposing;
+            case ClientCertificateSlot:
+                return connection.ClientCertificate;
+            case SendFileAsyncSlot:
+                return _sendFile;
+        }
+
         var context = Context;
         var request = context.Request;
-        var connection = context.Connection;
         return slot switch
         {
             RequestBodySlot => context.RequestBody,
-            RequestHeadersSlot => _requestHeaders,
             RequestMethodSlot => request.Method,
-            RequestPathSlot => _path,
-            RequestPathBaseSlot => _pathBase,
             RequestProtocolSlot => request.Protocol,
             RequestQueryStringSlot => request.QueryString,
-            RequestSchemeSlot => connection.IsSecure ? "https" : "http",
             RequestIdSlot => connection.Id.ToString(CultureInfo.InvariantCulture) + "-" + (++_requestNumber).ToString(CultureInfo.InvariantCulture),
             ResponseBodySlot => context.Response.Body,
             ResponseHeadersSlot => _responseHeaders,
             ResponseProtocolSlot => request.Protocol,
             CallCancelledSlot => context.RequestAborted,
-            VersionSlot => OwinKeys.OwinVersion,
-            RemoteIpAddressSlot => _remoteIp ??= connection.RemoteEndPoint.Address.ToString(),
-            RemotePortSlot => _remotePort ??= connection.RemoteEndPoint.Port.ToString(CultureInfo.InvariantCulture),
-            LocalIpAddressSlot => _localIp ??= connection.LocalEndPoint.Address.ToString(),
-            LocalPortSlot => _localPort ??= connection.LocalEndPoint.Port.ToString(CultureInfo.InvariantCulture),
-            IsLocalSlot => BoxedValues.Bool(IPAddress.IsLoopback(connection.RemoteEndPoint.Address) || connection.RemoteEndPoint.Address.Equals(connection.LocalEndPoint.Address)),
-            OnSendingHeadersSlot => _onSendingHeaders,
-            CapabilitiesSlot => _host.Capabilities,
-            TraceOutputSlot => _host.TraceOutput,
-            OnAppDisposingSlot => _appDisposing,
-            ClientCertificateSlot => connection.ClientCertificate,
-            SendFileAsyncSlot => _sendFile,
             _ => throw new ArgumentOutOfRangeException(nameof(slot)),
         };
     }

@@ -40,6 +40,13 @@ internal sealed class RequestHeadersDictionary : IDictionary<string, string[]>
         _copied = false;
     }
 
+    /// <summary>At a 101: the headers are copied (the parser's strings array is the server's again, for other requests).</summary>
+    public void Detach()
+    {
+        Writable();
+        _source = null;
+    }
+
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out string[] value)
     {
         ArgumentNullException.ThrowIfNull(key);

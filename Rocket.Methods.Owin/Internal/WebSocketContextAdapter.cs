@@ -9,13 +9,17 @@ namespace RocketOwin.Methods.Owin.Internal;
 /// <see cref="System.Net.WebSockets.WebSocketContext"/> for applications written against Katana's HttpListener host, which
 /// put <c>HttpListenerWebSocketContext</c> in the WebSocket environment: the handshake request's facts and the socket.
 /// </summary>
-/// <remarks>Reads the request head lazily; valid while the WebSocketFunc runs (the request lives as long as the socket).</remarks>
-internal sealed class WebSocketContextAdapter(RequestContext context, WebSocket webSocket) : WebSocketContext
+/// <remarks>
+/// Made on first read, after the 101, from what the session kept of the handshake request (the server has taken the
+/// request's own objects back by then): the connection, the target and the header fields (<paramref name="fields"/>:
+/// name, value, name, value, ...).
+/// </remarks>
+internal sealed class WebSocketContextAdapter(Connection connection, string target, string[] fields, WebSocket webSocket) : WebSocketContext
 {
     private NameValueCollection? _headers;
     private CookieCollection? _cookies;
 
-    public override CookieCollection CookieCollection => _cookies ??= ParseCookies(context.Request.Headers.GetCombined("Cookie"));
+    public override CookieCollection CookieCollection => _cookies ??= ParseCookies(Combined("Cookie"));
 
     public override NameValueCollection Headers
     {
@@ -24,9 +28,9 @@ internal sealed class WebSocketContextAdapter(RequestContext context, WebSocket 
             if (_headers is null)
             {
                 var headers = new NameValueCollection(StringComparer.OrdinalIgnoreCase);
-                foreach (var (name, value) in context.Request.Headers)
+                for (var i = 0; i < fields.Length; i += 2)
                 {
-                    headers.Add(name, value);
+                    headers.Add(fields[i], fields[i + 1]);
                 }
 
                 _headers = headers;
@@ -38,24 +42,52 @@ internal sealed class WebSocketContextAdapter(RequestContext context, WebSocket 
 
     public override bool IsAuthenticated => false;
 
-    public override bool IsLocal => IPAddress.IsLoopback(context.Connection.RemoteEndPoint.Address);
+    public override bool IsLocal => IPAddress.IsLoopback(connection.RemoteEndPoint.Address);
 
-    public override bool IsSecureConnection => context.Connection.IsSecure;
+    public override bool IsSecureConnection => connection.IsSecure;
 
-    public override string Origin => context.Request.Headers["Origin"] ?? string.Empty;
+    public override string Origin => First("Origin") ?? string.Empty;
 
     public override Uri RequestUri
-        => new($"{(context.Connection.IsSecure ? "wss" : "ws")}://{(context.Request.Host.Length > 0 ? context.Request.Host : context.Connection.LocalEndPoint.ToString())}{context.Request.Target}");
+        => new($"{(connection.IsSecure ? "wss" : "ws")}://{(First("Host") is { Length: > 0 } host ? host : connection.LocalEndPoint.ToString())}{target}");
 
-    public override string SecWebSocketKey => context.Request.Headers["Sec-WebSocket-Key"] ?? string.Empty;
+    public override string SecWebSocketKey => First("Sec-WebSocket-Key") ?? string.Empty;
 
-    public override IEnumerable<string> SecWebSocketProtocols => WebSocketHandshake.OfferedSubProtocols(context.Request);
+    public override IEnumerable<string> SecWebSocketProtocols => WebSocketHandshake.OfferedSubProtocols(Combined("Sec-WebSocket-Protocol"));
 
-    public override string SecWebSocketVersion => context.Request.Headers["Sec-WebSocket-Version"] ?? string.Empty;
+    public override string SecWebSocketVersion => First("Sec-WebSocket-Version") ?? string.Empty;
 
     public override IPrincipal? User => null;
 
     public override WebSocket WebSocket => webSocket;
+
+    private string? First(string name)
+    {
+        for (var i = 0; i < fields.Length; i += 2)
+        {
+            if (string.Equals(fields[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                return fields[i + 1];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>RFC 9110 §5.3: repeated fields combine into one comma-separated value.</summary>
+    private string? Combined(string name)
+    {
+        string? combined = null;
+        for (var i = 0; i < fields.Length; i += 2)
+        {
+            if (string.Equals(fields[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                combined = combined is null ? fields[i + 1] : combined + ", " + fields[i + 1];
+            }
+        }
+
+        return combined;
+    }
 
     private static CookieCollection ParseCookies(string? header)
     {

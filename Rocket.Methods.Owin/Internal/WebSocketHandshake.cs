@@ -66,10 +66,11 @@ internal static class WebSocketHandshake
     }
 
     /// <summary>The subprotocols the client offered in Sec-WebSocket-Protocol (RFC 6455 §4.1 (10)), in its order of preference.</summary>
-    public static string[] OfferedSubProtocols(RequestHead request)
-        => request.Headers.GetCombined("Sec-WebSocket-Protocol") is { } offered
-            ? offered.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            : [];
+    public static string[] OfferedSubProtocols(RequestHead request) => OfferedSubProtocols(request.Headers.GetCombined("Sec-WebSocket-Protocol"));
+
+    /// <summary>The subprotocols listed in a combined Sec-WebSocket-Protocol value (none for null).</summary>
+    public static string[] OfferedSubProtocols(string? offered)
+        => offered?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
 
     /// <summary>True when the comma-separated <paramref name="value"/> lists <paramref name="token"/> (case-insensitive).</summary>
     public static bool HasToken(string? value, string token)

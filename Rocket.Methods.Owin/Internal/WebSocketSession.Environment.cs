@@ -147,7 +147,7 @@ internal sealed partial class WebSocketSession : IDictionary<string, object>
             WebSocketKeys.CloseAsync => _close ??= CloseAsync,
             WebSocketKeys.CallCancelled => CallCancelled,
             WebSocketKeys.Version => WebSocketKeys.ExtensionVersion,
-            WebSocketKeys.WebSocketContext => _webSocketContext ??= new WebSocketContextAdapter(_context, _socket),
+            WebSocketKeys.WebSocketContext => _webSocketContext ??= new WebSocketContextAdapter(_connection, _target, _handshake, _socket),
             WebSocketKeys.WebSocket => _socket,
             WebSocketKeys.ClientCloseStatus => _clientCloseStatus,
             WebSocketKeys.ClientCloseDescription => _clientCloseDescription,

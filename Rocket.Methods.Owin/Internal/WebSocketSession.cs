@@ -23,7 +23,9 @@ internal sealed partial class WebSocketSession
 {
     private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Owin.WebSockets");
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
-    private readonly RequestContext _context;
+    private readonly Connection _connection;
+    private readonly string _target;
+    private readonly string[] _handshake;
     private readonly WebSocketSessionList _sessions;
     private readonly long _maxMessageSize;
     private WebSocketSendAsync? _send;
@@ -35,16 +37,32 @@ internal sealed partial class WebSocketSession
 
     private WebSocket _socket = null!;
 
+    /// <remarks>
+    /// Keeps of the request only what the session and its <see cref="WebSocketContextAdapter"/> read after the 101: the
+    /// connection (the server's per-connection facade, not the request's), the target and the header fields, names and
+    /// values in one array; the request's own objects go back to the server for other requests.
+    /// </remarks>
     private WebSocketSession(RequestContext context, WebSocketSessionList sessions, long maxMessageSize)
     {
-        _context = context;
+        _connection = context.Connection;
+        var request = context.Request;
+        _target = request.Target;
+        var headers = request.Headers;
+        _handshake = new string[headers.Count * 2];
+        for (var i = 0; i < headers.Count; i++)
+        {
+            _handshake[2 * i] = headers.NameAt(i);
+            _handshake[(2 * i) + 1] = headers.ValueAt(i);
+        }
+
         _sessions = sessions;
         _maxMessageSize = maxMessageSize;
     }
 
     /// <summary>
     /// websocket.CallCancelled: its source is made the first time the application reads it (most never do), already
-    /// cancelled if the call has ended, else linked to the request's abort; <see cref="Cancel"/> fires it.
+    /// cancelled if the call has ended; <see cref="Cancel"/> fires it: when the client vanishes or breaks the protocol
+    /// (a receive or send fails, also when the server aborts the connection at the end of Stop) and when the session ends.
     /// </summary>
     private CancellationToken CallCancelled
     {
@@ -55,7 +73,7 @@ internal sealed partial class WebSocketSession
                 return made.Token;
             }
 
-            var source = CancellationTokenSource.CreateLinkedTokenSource(_context.RequestAborted);
+            var source = new CancellationTokenSource();
             if (Interlocked.CompareExchange(ref _cancelled, source, null) is { } raced)
             {
                 source.Dispose();
@@ -82,23 +100,31 @@ internal sealed partial class WebSocketSession
     /// Upgrades the connection, frames it as the server end of a WebSocket and runs <paramref name="app"/> over it to the
     /// end; <paramref name="sessions"/> tells it to go away when the server stops.
     /// </summary>
-    public static Task RunAsync(RequestContext context, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options, WebSocketSessionList sessions)
-        => new WebSocketSession(context, sessions, options.MaxMessageSize).RunAsync(app, options.SubProtocol, options.KeepAliveInterval);
+    public static Task RunAsync(RequestContext context, OwinEnvironment outer, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options, WebSocketSessionList sessions)
+        => new WebSocketSession(context, sessions, options.MaxMessageSize).RunAsync(context, outer, app, options.SubProtocol, options.KeepAliveInterval);
 
     /// <remarks>
     /// One asynchronous method for the upgrade and the application, so an open socket holds one state machine here; an
     /// instance method taking only what it needs, so that state machine holds little more than the session (not the
-    /// accept options, the stream or a stopping registration: ~100 B less per open socket).
+    /// accept options, the stream or a stopping registration: ~100 B less per open socket). The request's context and
+    /// environment are let go of right after the 101, before anything else is awaited (see RequestContext.UpgradeAsync):
+    /// the server reuses the context for other requests.
     /// </remarks>
-    private async Task RunAsync(Func<IDictionary<string, object>, Task> app, string? subProtocol, TimeSpan keepAlive)
+    private async Task RunAsync(RequestContext context, OwinEnvironment outer, Func<IDictionary<string, object>, Task> app, string? subProtocol, TimeSpan keepAlive)
     {
-        _socket = WebSocket.CreateFromStream(await _context.UpgradeAsync().ConfigureAwait(false), new WebSocketCreationOptions
+        var stopping = context.ServerStopping;
+        var stream = await context.UpgradeAsync().ConfigureAwait(false);
+        outer.Detach(() => CallCancelled);
+        context = null!;
+        outer = null!;
+        _socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
         {
             IsServer = true,
             SubProtocol = subProtocol,
             KeepAliveInterval = keepAlive,
         });
-        _sessions.Add(this, _context.ServerStopping);
+        stream = null!;
+        _sessions.Add(this, stopping);
         try
         {
             Task task;
@@ -112,7 +138,7 @@ internal sealed partial class WebSocketSession
         catch (Exception e) when (ClientEnded(e))
         {
             // The client vanished, broke the protocol, or the server stopped waiting: that ends the socket, it is not an application failure.
-            Log.Debug("WebSocket {0} {1} from {2} ended: {3}", _context.Request.Method, _context.Request.Target, _context.Connection.RemoteEndPoint, e.Message);
+            Log.Debug("WebSocket {0} from {1} ended: {2}", _target, _connection.RemoteEndPoint, e.Message);
             Cancel();
         }
         finally
@@ -127,7 +153,6 @@ internal sealed partial class WebSocketSession
     private bool ClientEnded(Exception e)
         => _socket.State == WebSocketState.Aborted
            || _ended
-           || _context.RequestAborted.IsCancellationRequested
            || e is IOException or OperationCanceledException or ObjectDisposedException
            || (e is WebSocketException ws && ws.WebSocketErrorCode is WebSocketError.ConnectionClosedPrematurely or WebSocketError.InvalidState or WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType);
 
@@ -201,7 +226,7 @@ internal sealed partial class WebSocketSession
     private async Task TooBigAsync()
     {
         var description = $"message over {_maxMessageSize} bytes";
-        Log.Debug("WebSocket {0} from {1}: {2}; closing with 1009.", _context.Request.Target, _context.Connection.RemoteEndPoint, description);
+        Log.Debug("WebSocket {0} from {1}: {2}; closing with 1009.", _target, _connection.RemoteEndPoint, description);
         try
         {
             using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
@@ -251,7 +276,8 @@ internal sealed partial class WebSocketSession
     {
         try
         {
-            await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "server stopping", _context.RequestAborted).ConfigureAwait(false);
+            // Bounded by the drain: at its deadline the server aborts the connection, which fails this send.
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "server stopping", CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
@@ -264,8 +290,7 @@ internal sealed partial class WebSocketSession
     {
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_context.RequestAborted);
-            timeout.CancelAfter(CloseHandshakeTimeout);
+            using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
             switch (_socket.State)
             {
                 case WebSocketState.CloseReceived:
