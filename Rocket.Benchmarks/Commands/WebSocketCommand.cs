@@ -26,7 +26,7 @@ internal static partial class WebSocketCommand
         var warmup = new Option<int>("--warmup") { Description = "Seconds of load before each measured run.", DefaultValueFactory = _ => 3 };
         var connections = new Option<int>("--connections") { Description = "WebSockets exchanging messages.", DefaultValueFactory = _ => 64 };
         var size = new Option<int>("--message-size") { Description = "Bytes per message (text).", DefaultValueFactory = _ => 32 };
-        var idle = new Option<int>("--idle") { Description = "Idle open WebSockets for the memory measurement (0: skip).", DefaultValueFactory = _ => 5000 };
+        var idle = new Option<int>("--idle") { Description = "Idle open WebSockets for the memory measurement, N (0: skip); then N more for the slope.", DefaultValueFactory = _ => 5000 };
         var minThreads = new Option<int>("--min-threads") { Description = "Rocket's minThreads.", DefaultValueFactory = _ => 4 };
         var output = new Option<FileInfo?>("--output") { Description = "Also write the Markdown report to this file." };
         var command = new Command("websocket", "WebSocket echo round trips and idle sockets: Rocket owin vs Kestrel UseWebSockets.")
@@ -44,9 +44,12 @@ internal static partial class WebSocketCommand
 
     private sealed record Measurement(int Round, string Server, double Rate, double CpuMicroseconds, long RssKiB, int Threads, double OtherCpu, double Steal);
 
-    private sealed record IdleResult(string Server, int Opened, long RssBeforeKiB, long RssAfterKiB, int ThreadsBefore, int ThreadsAfter, double FreshEchoMs)
+    private sealed record IdleResult(string Server, int Opened, long RssBeforeKiB, long RssAfterKiB, int ThreadsBefore, int ThreadsAfter, double FreshEchoMs, int OpenedMore, long RssDoubledKiB, string Load)
     {
         public double KiBPerSocket => Opened > 0 ? (double)(RssAfterKiB - RssBeforeKiB) / Opened : double.NaN;
+
+        /// <summary>The slope: RSS growth from N to 2N open sockets, per socket (the warm-up garbage and the first burst's heap growth mostly out of it).</summary>
+        public double KiBPerSocketSlope => OpenedMore > 0 ? (double)(RssDoubledKiB - RssAfterKiB) / OpenedMore : double.NaN;
     }
 
     private static async Task<int> ExecuteAsync(Settings settings, FileInfo? output, CancellationToken cancellationToken)
@@ -110,7 +113,7 @@ internal static partial class WebSocketCommand
         var idle = new List<IdleResult>();
         if (settings.Idle > 0)
         {
-            NativeMethods.RaiseOpenFileLimit(settings.Idle + 1024);
+            NativeMethods.RaiseOpenFileLimit((2 * settings.Idle) + 1024);
             foreach (var (kind, name) in kinds)
             {
                 idle.Add(await MeasureIdleAsync(kind, name, settings, cancellationToken).ConfigureAwait(false));
@@ -199,8 +202,16 @@ internal static partial class WebSocketCommand
             var started = Stopwatch.GetTimestamp();
             Close(await OpenAsync(uri, 1, cancellationToken).ConfigureAwait(false));
             var fresh = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            var result = new IdleResult(name, sockets.Count, rssBefore, rssAfter, threadsBefore, threadsAfter, fresh);
-            Log.Progress($"{name}: {sockets.Count} open, {Format.Number(result.KiBPerSocket, "0.0")} KiB/socket, threads {threadsBefore} -> {threadsAfter}, fresh socket + echo {Format.Ms(fresh)}");
+
+            // The slope: as many again; the growth from N to 2N per socket.
+            Log.Progress($"{name}: opening {settings.Idle} more");
+            var more = await OpenAsync(uri, settings.Idle, cancellationToken).ConfigureAwait(false);
+            sockets.AddRange(more);
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            var (rssDoubled, _) = server.Sample();
+            var load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+            var result = new IdleResult(name, sockets.Count - more.Count, rssBefore, rssAfter, threadsBefore, threadsAfter, fresh, more.Count, rssDoubled, load);
+            Log.Progress($"{name}: {result.Opened} open, {Format.Number(result.KiBPerSocket, "0.0")} KiB/socket; {sockets.Count} open, slope {Format.Number(result.KiBPerSocketSlope, "0.0")} KiB/socket; threads {threadsBefore} -> {threadsAfter}, fresh socket + echo {Format.Ms(fresh)}; load {load}");
             return result;
         }
         finally
@@ -275,15 +286,17 @@ internal static partial class WebSocketCommand
         text.AppendLine("All runs, in order:").AppendLine().Append(all).AppendLine();
         if (idle.Count > 0)
         {
-            var table = new MarkdownTable("server", ">open", ">RSS before", ">RSS after", ">KiB/socket", ">threads before", ">threads after", ">fresh socket + echo");
+            var table = new MarkdownTable("server", ">open", ">RSS before", ">RSS after", ">KiB/socket", ">open (2N)", ">RSS (2N)", ">KiB/socket slope", ">threads before", ">threads after", ">fresh socket + echo", ">load average");
             foreach (var r in idle)
             {
                 table.Add(r.Server, r.Opened.ToString("N0", CultureInfo.InvariantCulture), Format.MiB(r.RssBeforeKiB), Format.MiB(r.RssAfterKiB), Format.Number(r.KiBPerSocket, "0.0"),
-                    r.ThreadsBefore.ToString(CultureInfo.InvariantCulture), r.ThreadsAfter.ToString(CultureInfo.InvariantCulture), Format.Ms(r.FreshEchoMs));
+                    (r.Opened + r.OpenedMore).ToString("N0", CultureInfo.InvariantCulture), Format.MiB(r.RssDoubledKiB), Format.Number(r.KiBPerSocketSlope, "0.0"),
+                    r.ThreadsBefore.ToString(CultureInfo.InvariantCulture), r.ThreadsAfter.ToString(CultureInfo.InvariantCulture), Format.Ms(r.FreshEchoMs), r.Load);
             }
 
             text.AppendLine(CultureInfo.InvariantCulture, $"Idle: each server alone, {settings.Idle:N0} WebSockets opened (one echo each) and left open; KiB/socket = RSS growth / sockets. "
-                            + $"The echo waits with a zero-byte receive, so no application buffer is held while idle.")
+                            + $"Then {settings.Idle:N0} more: KiB/socket slope = RSS growth from {settings.Idle:N0} to {2 * settings.Idle:N0} open / {settings.Idle:N0} (steadier: the first burst's heap growth and garbage are mostly below it). "
+                            + $"The echo waits with a zero-byte receive, so no application buffer is held while idle. Load average when the slope was taken in the last column.")
                 .AppendLine().Append(table);
         }
 

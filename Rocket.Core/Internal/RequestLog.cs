@@ -5,8 +5,8 @@ namespace RocketOwin.Internal;
 /// <summary>The per-request lines: metrics, the access log and <c>Rocket.Requests</c> (Rocket's format).</summary>
 internal static class RequestLog
 {
-    /// <summary>The line for an upgraded connection's end: how long it lived and what crossed it after the 101.</summary>
-    public static void UpgradedClosed(ConnectionTransport connection, string method, string target, HttpVersion version, long requestStart, long bytesIn, long bytesOut)
+    /// <summary>The line for an upgraded connection's end: how long it lived and what crossed it after the 101 (upgrades are HTTP/1.1 only).</summary>
+    public static void UpgradedClosed(ConnectionTransport connection, string method, string target, long requestStart, long bytesIn, long bytesOut)
     {
         var log = RocketLog.Requests;
         if (!log.IsInfoEnabled)
@@ -19,7 +19,7 @@ internal static class RequestLog
             connection.RemoteEndPoint.Address,
             method,
             target,
-            version == HttpVersion.Http11 ? "HTTP/1.1" : "HTTP/1.0",
+            "HTTP/1.1",
             Stopwatch.GetElapsedTime(requestStart).TotalMilliseconds,
             bytesIn,
             bytesOut);

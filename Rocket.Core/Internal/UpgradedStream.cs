@@ -30,11 +30,8 @@ internal sealed class UpgradedStream : Stream
     private readonly ConnectionTransport _connection;
     private readonly string _method;
     private readonly string _target;
-    private readonly HttpVersion _version;
     private readonly long _requestStart;
     private CancellationTokenSource? _aborted;
-    private byte[]? _buffered;
-    private int _bufferedStart;
     private byte[]? _ahead;
     private int _aheadStart;
     private int _aheadEnd;
@@ -52,13 +49,15 @@ internal sealed class UpgradedStream : Stream
         var request = exchange.Request;
         _method = request.Method;
         _target = request.Target;
-        _version = request.Version;
         _requestStart = exchange.RequestStart;
         _aborted = aborted;
-        if (exchange.BufferedInput > 0)
+        if (exchange.BufferedInput is var buffered and > 0)
         {
-            _buffered = exchange.BufferedSpan.ToArray();
-            exchange.Consume(_buffered.Length);
+            // Bytes the client sent after the head: the first read takes them, like read-ahead bytes (counted when taken).
+            _ahead = ArrayPool<byte>.Shared.Rent(buffered);
+            exchange.BufferedSpan.CopyTo(_ahead);
+            (_aheadStart, _aheadEnd) = (0, buffered);
+            exchange.Consume(buffered);
         }
     }
 
@@ -106,7 +105,7 @@ internal sealed class UpgradedStream : Stream
             RocketLog.Errors.Error(failure, "Upgraded connection {0} from {1} failed.", _connection.Id, _connection.RemoteEndPoint);
         }
 
-        RequestLog.UpgradedClosed(_connection, _method, _target, _version, _requestStart, BytesIn, BytesOut);
+        RequestLog.UpgradedClosed(_connection, _method, _target, _requestStart, BytesIn, BytesOut);
         _connection.Close(abort: failure is not null);
     }
 
@@ -159,8 +158,7 @@ internal sealed class UpgradedStream : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        var n = TakeBuffered(buffer);
-        n = n > 0 ? n : TakeReadAhead(buffer);
+        var n = TakeReadAhead(buffer);
         n = n > 0 ? n : _connection.Tls is null ? ReceiveWaiting(buffer) : _connection.Receive(buffer);
         BytesIn += n;
         return n;
@@ -171,8 +169,7 @@ internal sealed class UpgradedStream : Stream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = TakeBuffered(buffer.Span);
-        n = n > 0 ? n : TakeReadAhead(buffer.Span);
+        var n = TakeReadAhead(buffer.Span);
         if (n > 0)
         {
             BytesIn += n;
@@ -251,56 +248,61 @@ internal sealed class UpgradedStream : Stream
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadAheadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        var socket = _connection.Socket;
+        // The state machine lives as long as the connection waits: only what crosses the wait is in it (ReadAfterWait has the rest).
         while (true)
         {
             try
             {
-                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await _connection.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
                 throw new IOException($"receive failed: {e.SocketErrorCode}", e);
             }
 
-            var ahead = ArrayPool<byte>.Shared.Rent(ReadAheadSize);
-            int n;
-            try
+            var n = ReadAfterWait(buffer.Span);
+            if (n >= 0)
             {
-                n = _connection.ReceiveNow(ahead);
+                return n;
             }
-            catch
-            {
-                ArrayPool<byte>.Shared.Return(ahead);
-                throw;
-            }
-
-            if (n <= 0)
-            {
-                ArrayPool<byte>.Shared.Return(ahead);
-                if (n < 0)
-                {
-                    continue;
-                }
-
-                return 0;
-            }
-
-            // Counted as handed out: the rest is counted when a later read takes it.
-            var taken = Math.Min(n, buffer.Length);
-            BytesIn += taken;
-            ahead.AsSpan(0, taken).CopyTo(buffer.Span);
-            if (taken == n)
-            {
-                ArrayPool<byte>.Shared.Return(ahead);
-            }
-            else
-            {
-                (_ahead, _aheadStart, _aheadEnd) = (ahead, taken, n);
-            }
-
-            return taken;
         }
+    }
+
+    /// <summary>Takes what arrived into a pooled read-ahead buffer and hands out what fits; -1: nothing there after all (wait again).</summary>
+    private int ReadAfterWait(Span<byte> buffer)
+    {
+        var ahead = ArrayPool<byte>.Shared.Rent(ReadAheadSize);
+        int n;
+        try
+        {
+            n = _connection.ReceiveNow(ahead);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(ahead);
+            throw;
+        }
+
+        if (n <= 0)
+        {
+            ArrayPool<byte>.Shared.Return(ahead);
+            return n < 0 ? -1 : 0;
+        }
+
+        // Counted as handed out: the rest is counted when a later read takes it.
+        var taken = Math.Min(n, buffer.Length);
+        BytesIn += taken;
+        ahead.AsSpan(0, taken).CopyTo(buffer);
+        if (taken == n)
+        {
+            ArrayPool<byte>.Shared.Return(ahead);
+        }
+        else
+        {
+            (_ahead, _aheadStart, _aheadEnd) = (ahead, taken, n);
+        }
+
+        return taken;
     }
 
     /// <summary>A synchronous read (the application's choice): waits in poll(2) on this thread, up to the I/O timeout.</summary>
@@ -352,7 +354,7 @@ internal sealed class UpgradedStream : Stream
         }
     }
 
-    /// <summary>Serves bytes left in the read-ahead buffer (already counted); the buffer goes back to the pool once empty.</summary>
+    /// <summary>Serves bytes left in the read-ahead buffer (the caller counts them); the buffer goes back to the pool once empty.</summary>
     private int TakeReadAhead(Span<byte> buffer)
     {
         if (_ahead is not { } ahead || buffer.IsEmpty)
@@ -376,24 +378,6 @@ internal sealed class UpgradedStream : Stream
     {
         var n = await pending.ConfigureAwait(false);
         BytesIn += n;
-        return n;
-    }
-
-    private int TakeBuffered(Span<byte> buffer)
-    {
-        if (_buffered is not { } buffered || buffer.IsEmpty)
-        {
-            return 0;
-        }
-
-        var n = Math.Min(buffered.Length - _bufferedStart, buffer.Length);
-        buffered.AsSpan(_bufferedStart, n).CopyTo(buffer);
-        _bufferedStart += n;
-        if (_bufferedStart == buffered.Length)
-        {
-            _buffered = null;
-        }
-
         return n;
     }
 }

@@ -101,30 +101,65 @@ internal sealed partial class WebSocketSession
     /// end; <paramref name="sessions"/> tells it to go away when the server stops.
     /// </summary>
     public static Task RunAsync(RequestContext context, OwinEnvironment outer, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options, WebSocketSessionList sessions)
-        => new WebSocketSession(context, sessions, options.MaxMessageSize).RunAsync(context, outer, app, options.SubProtocol, options.KeepAliveInterval);
+    {
+        var session = new WebSocketSession(context, sessions, options.MaxMessageSize);
+        var stopping = context.ServerStopping;
+        ValueTask<Stream> upgrade;
+        try
+        {
+            upgrade = context.UpgradeAsync();
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
+
+        return upgrade.IsCompletedSuccessfully
+            ? session.Open(upgrade.Result, outer, app, options, stopping)
+            : session.UpgradeThenOpenAsync(upgrade, outer, app, options, stopping);
+    }
+
+    /// <summary>The 101 could not be sent at once (a full socket buffer): the rest waits for it.</summary>
+    /// <remarks>The parameters are cleared once the session runs: this state machine lives as long as the socket.</remarks>
+    private async Task UpgradeThenOpenAsync(ValueTask<Stream> upgrade, OwinEnvironment outer, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options, CancellationToken stopping)
+    {
+        var running = Open(await upgrade.ConfigureAwait(false), outer, app, options, stopping);
+        outer = null!;
+        app = null!;
+        options = null!;
+        await running.ConfigureAwait(false);
+    }
 
     /// <remarks>
-    /// One asynchronous method for the upgrade and the application, so an open socket holds one state machine here; an
-    /// instance method taking only what it needs, so that state machine holds little more than the session (not the
-    /// accept options, the stream or a stopping registration: ~100 B less per open socket). The request's context and
-    /// environment are let go of right after the 101, before anything else is awaited (see RequestContext.UpgradeAsync):
-    /// the server reuses the context for other requests.
+    /// Right after the 101, before anything is awaited (see RequestContext.UpgradeAsync): the request's environment keeps
+    /// its values and lets go of the context, which the server reuses for other requests. The application then runs in a
+    /// state machine that holds little more than the session (not the accept options, the stream, the environment or a
+    /// stopping registration).
     /// </remarks>
-    private async Task RunAsync(RequestContext context, OwinEnvironment outer, Func<IDictionary<string, object>, Task> app, string? subProtocol, TimeSpan keepAlive)
+    private Task Open(Stream stream, OwinEnvironment outer, Func<IDictionary<string, object>, Task> app, WebSocketAcceptOptions options, CancellationToken stopping)
     {
-        var stopping = context.ServerStopping;
-        var stream = await context.UpgradeAsync().ConfigureAwait(false);
-        outer.Detach(() => CallCancelled);
-        context = null!;
-        outer = null!;
-        _socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+        try
         {
-            IsServer = true,
-            SubProtocol = subProtocol,
-            KeepAliveInterval = keepAlive,
-        });
-        stream = null!;
+            outer.Detach(() => CallCancelled);
+            _socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+            {
+                IsServer = true,
+                SubProtocol = options.SubProtocol,
+                KeepAliveInterval = options.KeepAliveInterval,
+            });
+        }
+        catch (Exception e)
+        {
+            stream.Dispose();
+            return Task.FromException(e);
+        }
+
         _sessions.Add(this, stopping);
+        return RunAppAsync(app);
+    }
+
+    private async Task RunAppAsync(Func<IDictionary<string, object>, Task> app)
+    {
         try
         {
             Task task;
