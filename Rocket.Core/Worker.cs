@@ -52,6 +52,21 @@ public abstract class Worker
     protected internal virtual IReadOnlyCollection<string>? AppInfoKeys => null;
 
     /// <summary>
+    /// True when <see cref="HandleAsync"/> never blocks a thread: every wait in it (network, disk, locks) is awaited, and
+    /// what it does before its first await is short. The server then starts a request on the thread that saw its bytes
+    /// arrive (the socket engine's) instead of handing it to a worker thread: one wake-up and two context switches less
+    /// per request. False (the default) for handlers that may block, as OWIN applications and static files do; a handler
+    /// that blocks anyway while this is true stalls every connection of that socket engine thread.
+    /// </summary>
+    /// <remarks>
+    /// Only a request whose whole head arrives in one non-blocking receive on a plain (non-TLS) connection woken from its
+    /// idle wait is started there; anything else (TLS, a head that needs more reads, a refused head, pipelined requests
+    /// behind it) goes to a worker thread as before. Sends of a request started there are asynchronous, like those of any
+    /// request finished on a continuation. Read for each request.
+    /// </remarks>
+    protected internal virtual bool NeverBlocks => false;
+
+    /// <summary>
     /// Called once when the server starts, after its sockets are bound and before it accepts a connection: read
     /// and validate <see cref="AppInfo"/> here (and <see cref="Interfaces"/> if the method needs its addresses).
     /// Throw <see cref="ArgumentException"/> with a message naming the key and the value for bad settings;

@@ -52,6 +52,13 @@ public sealed class ProxyWorker : Worker
     protected internal override IReadOnlyCollection<string> AppInfoKeys { get; } = ["upstream", "balance", "fail_timeout", "upstream_timeout", "connect_timeout", "keepalive_timeout", "max_connections", "preserve_host", "x_forwarded", "forwarded", "via", "path_base", "buffer_size", "underscores_in_headers", "splice"];
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Every wait of the proxy is awaited (upstream connect, sends and receives, the client's body and its sends, splice's
+    /// full pipe), so its requests start on the socket engine's thread like its upstream answers already finish there.
+    /// </remarks>
+    protected internal override bool NeverBlocks => true;
+
+    /// <inheritdoc />
     protected override void Initialize()
     {
         _options = ProxyOptions.From(AppInfo);

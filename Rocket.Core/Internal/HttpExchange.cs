@@ -195,11 +195,54 @@ internal sealed class HttpExchange
     }
 
     /// <summary>
-    /// Returns the length of a complete head at the start of the buffer (validated, with framing applied);
-    /// 0 when the bytes are not all there and none are known to be waiting; -1 at end of stream.
+    /// Serves at most one request on a thread that must not block (the socket engine's, for a worker that never blocks:
+    /// <see cref="Worker.NeverBlocks"/>), for a plain connection just woken from its idle wait. Receives once, without
+    /// blocking; a head that needs a second receive, a head the parser refuses (its answer is a blocking send) and a
+    /// request behind a completed one are left to a worker thread: <see cref="TurnResult.Yield"/>. The request's sends
+    /// are asynchronous (as on a handler's continuation).
     /// </summary>
-    private int ReadHead()
+    public TurnResult RunTurnHere(Worker worker)
     {
+        int headLength;
+        try
+        {
+            headLength = ReadHead(receiveOnce: true);
+        }
+        catch (BadRequestException)
+        {
+            // Parsed again by the worker, which answers it.
+            return TurnResult.Yield;
+        }
+        catch (Exception e) when (e is TimeoutException || ClientGone.Is(e))
+        {
+            RocketLog.Main.Debug("Connection {0} from {1} ended while reading a request: {2}", Connection.Id, Connection.RemoteEndPoint, e.Message);
+            Connection.Close(abort: true);
+            return TurnResult.Closed;
+        }
+
+        switch (headLength)
+        {
+            case 0:
+                return TurnResult.Idle;
+            case -1:
+                Connection.Close(abort: false);
+                return TurnResult.Closed;
+            case < 0:
+                return TurnResult.Yield;
+        }
+
+        Consume(headLength);
+        return RequestFinisher.Serve(this, worker, onWorkerThread: false);
+    }
+
+    /// <summary>
+    /// Returns the length of a complete head at the start of the buffer (validated, with framing applied);
+    /// 0 when the bytes are not all there and none are known to be waiting; -1 at end of stream; -2 when
+    /// <paramref name="receiveOnce"/> and a second receive is needed.
+    /// </summary>
+    private int ReadHead(bool receiveOnce = false)
+    {
+        var received = false;
         while (true)
         {
             if (_inEnd > _inStart)
@@ -225,6 +268,12 @@ internal sealed class HttpExchange
                 return 0;
             }
 
+            if (receiveOnce && received)
+            {
+                return -2; // the first receive after a wake-up never blocks (ConnectionTransport.ReceiveHead); a second may
+            }
+
+            received = true;
             MakeRoom(Limits.MaxRequestLineLength + Limits.MaxRequestHeadersTotalSize + 4);
             var wasEmpty = _inEnd == _inStart;
             var n = Connection.ReceiveHead(_input.AsSpan(_inEnd));

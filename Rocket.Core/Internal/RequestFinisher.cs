@@ -14,7 +14,11 @@ namespace RocketOwin.Internal;
 internal static class RequestFinisher
 {
     /// <summary>Runs one request whose head has been parsed; the only place handler failures become responses.</summary>
-    public static TurnResult Serve(HttpExchange exchange, Worker worker)
+    /// <param name="exchange">The exchange whose head was just consumed.</param>
+    /// <param name="worker">The method's worker.</param>
+    /// <param name="onWorkerThread">False on a thread that must not block: the finish of a handler that completed at once
+    /// then sends asynchronously too, and hands the connection on through <see cref="ServerCore.Resume"/> if it must wait.</param>
+    public static TurnResult Serve(HttpExchange exchange, Worker worker, bool onWorkerThread = true)
     {
         exchange.BeginRequest();
         var server = exchange.Server;
@@ -63,9 +67,16 @@ internal static class RequestFinisher
         }
 
         // On a worker thread every send blocks rather than awaits, so the finish is always complete here.
-        var finished = FinishAsync(exchange, failure, onWorkerThread: true);
-        Debug.Assert(finished.IsCompleted, "A finish on a worker thread never awaits.");
-        return finished.GetAwaiter().GetResult();
+        var finishing = exchange.Connection;
+        var finished = FinishAsync(exchange, failure, onWorkerThread);
+        Debug.Assert(!onWorkerThread || finished.IsCompleted, "A finish on a worker thread never awaits.");
+        if (finished.IsCompleted)
+        {
+            return finished.GetAwaiter().GetResult();
+        }
+
+        _ = ResumeAfterAsync(server, finishing, finished);
+        return TurnResult.Handed;
     }
 
     /// <summary>Answers a request the parser refused, then closes the connection (its framing can no longer be trusted).</summary>

@@ -146,7 +146,17 @@ internal sealed class ServerCore
             case TurnResult.Continue:
                 // Bytes left in the buffer are served first; a stale readable flag would block a worker on a receive.
                 connection.KnownReadable = connection.Exchange is { BufferedInput: > 0 };
-                ActiveQueue.Enqueue(connection);
+                if (connection.KnownReadable)
+                {
+                    ActiveQueue.Enqueue(connection);
+                }
+                else
+                {
+                    // Nothing to serve: all a worker would do is start the idle wait, which never blocks. Done here, on the
+                    // thread that finished the request, it spares a worker's wake-up and two context switches per request.
+                    GoIdle(connection);
+                }
+
                 break;
             case TurnResult.Yield:
                 // Fairness: the head is parsed again by the next worker; let other connections have a turn first.
@@ -159,11 +169,81 @@ internal sealed class ServerCore
         }
     }
 
-    /// <summary>The transport's report that an idle connection became readable: back to the active queue.</summary>
-    public void OnReadable(ConnectionTransport connection) => ActiveQueue.Enqueue(connection);
+    /// <summary>
+    /// The transport's report (on the socket engine's thread) that an idle connection became readable: back to the active
+    /// queue, or served right here when the worker never blocks (<see cref="RocketOwin.Worker.NeverBlocks"/>).
+    /// </summary>
+    public void OnReadable(ConnectionTransport connection)
+    {
+        var worker = Worker;
+        if (connection.Tls is null && worker.NeverBlocks)
+        {
+            ServeHere(connection, worker);
+            return;
+        }
+
+        ActiveQueue.Enqueue(connection);
+    }
 
     /// <summary>The transport's report that it closed: it leaves the table.</summary>
     public void OnConnectionClosed(ConnectionTransport connection) => Table.Remove(connection);
+
+    /// <summary>
+    /// One request of a connection woken from its idle wait, started on this (non-worker) thread: see
+    /// <see cref="HttpExchange.RunTurnHere"/>. What cannot be done without blocking goes to the active queue.
+    /// </summary>
+    private void ServeHere(ConnectionTransport connection, Worker worker)
+    {
+        try
+        {
+            var exchange = connection.Exchange;
+            if (exchange is null)
+            {
+                exchange = RentExchange();
+                exchange.Attach(connection);
+                connection.Exchange = exchange;
+            }
+
+            var result = exchange.RunTurnHere(worker);
+            if (result == TurnResult.Idle)
+            {
+                GoIdle(connection);
+            }
+            else
+            {
+                Resume(connection, result);
+            }
+        }
+        catch (Exception e)
+        {
+            RocketLog.Errors.Error(e, "Serving connection {0} from {1} failed unexpectedly; closed.", connection.Id, connection.RemoteEndPoint);
+            connection.Close(abort: true);
+        }
+    }
+
+    /// <summary>
+    /// A connection with nothing buffered and no bytes known to be waiting: its exchange goes back to the pool and it waits
+    /// for bytes (the monitor owns it meanwhile). Bytes already there: to the active queue. Never blocks.
+    /// </summary>
+    private void GoIdle(ConnectionTransport connection)
+    {
+        if (connection.IsClosed)
+        {
+            ReleaseExchange(connection);
+            return;
+        }
+
+        if (connection.Exchange is { BufferedInput: 0 } exchange)
+        {
+            connection.Exchange = null;
+            ReturnExchange(exchange);
+        }
+
+        if (connection.WaitForData())
+        {
+            ActiveQueue.Enqueue(connection);
+        }
+    }
 
     /// <summary>
     /// Returns a closed (or upgraded, see <see cref="HttpExchange.TryHandOffHandler"/>) connection's exchange to the pool;
