@@ -83,7 +83,7 @@ public sealed class ProxyWorker : Worker
     }
 
     /// <inheritdoc />
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     protected override async ValueTask HandleAsync(RequestContext context)
     {
         var head = context.Request;

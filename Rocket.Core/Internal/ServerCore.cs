@@ -8,6 +8,9 @@ internal sealed class ServerCore
 {
     private readonly Stack<HttpExchange> _exchangePool = new();
     private readonly Lock _poolLock = new();
+    /// <summary>The most exchanges (~37 KB each with the default buffer sizes) kept for reuse by a server with few threads.</summary>
+    private const int MaxPooledExchanges = 1024;
+
     private readonly int _maxPooledExchanges;
     private readonly CancellationTokenSource _stopping = new();
     private int _inFlight;
@@ -22,7 +25,10 @@ internal sealed class ServerCore
         Limits = limits;
         Pool = new WorkerThreadPool(ActiveQueue, Serve, minThreads, maxThreads, limits.ThreadIdleTimeout);
         Monitor = new ConnectionMonitor(Table, keepAliveTimeout, limits, TimeSpan.FromSeconds(1));
-        _maxPooledExchanges = Math.Max(64, minThreads * 4);
+        // Exchanges are only made when the pool is empty, so the pool holds at most as many as were in use at once. Asynchronous
+        // handlers keep theirs while they wait (a proxy at 256 connections: ~256), and a smaller cap made a burst of
+        // connections going idle drop exchanges the next burst of wake-ups made again: ~16 KB of garbage per request.
+        _maxPooledExchanges = Math.Max(MaxPooledExchanges, minThreads * 4);
         if (limits.MinResponseDataRate is { } rate)
         {
             WriteGraceTicks = (long)(limits.MinResponseDataRateGracePeriod.TotalSeconds * Stopwatch.Frequency);

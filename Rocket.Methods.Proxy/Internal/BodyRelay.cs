@@ -21,7 +21,7 @@ internal static class BodyRelay
     /// Relays <paramref name="length"/> bytes (long.MaxValue: until the upstream closes). Returns once all arrived.
     /// <paramref name="splice"/> is the client's connection when the body may be spliced (Linux, plain sockets: <see cref="SpliceRelay"/>), else null.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public static async ValueTask RelayLengthAsync(UpstreamConnection connection, Response response, long length, int bufferSize, ConnectionTransport? splice = null)
     {
         var closeDelimited = length == long.MaxValue;
@@ -77,7 +77,7 @@ internal static class BodyRelay
     }
 
     /// <summary>Relays a chunked body until its last chunk and trailer section.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public static async ValueTask RelayChunkedAsync(UpstreamConnection connection, Response response, int bufferSize)
     {
         var decoder = default(ChunkedDecoder);
@@ -155,7 +155,7 @@ internal static class BodyRelay
     }
 
     /// <summary>One upstream read into <paramref name="into"/>, flushing the client's bytes first when the read has to wait; timed by the pool's sweep.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private static async ValueTask<int> ReceiveAsync(UpstreamConnection connection, Memory<byte> into, Response response, bool unflushed)
     {
         ValueTask<int> receive;

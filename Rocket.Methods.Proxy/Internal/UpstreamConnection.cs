@@ -167,7 +167,7 @@ internal sealed class UpstreamConnection
     }
 
     /// <summary>Receives into the free end of the read buffer, timed by the sweep. 0: the upstream closed (or the connection was aborted: see <see cref="Aborted"/>).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<int> ReceiveMoreAsync()
     {
         var memory = ReadBuffer.AsMemory(End);
@@ -204,7 +204,7 @@ internal sealed class UpstreamConnection
     }
 
     /// <summary>Sends all of <paramref name="data"/>; a send that blocks (the upstream not reading) is timed by the sweep.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)

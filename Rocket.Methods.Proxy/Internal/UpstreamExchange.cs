@@ -41,7 +41,7 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
     }
 
     /// <summary>Runs the exchange on <paramref name="connection"/>, and returns the connection to its pool or closes it.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<(Outcome Outcome, string? Failure)> RunAsync(RequestContext context, Upstream upstream, UpstreamConnection connection, string path)
     {
         var reusable = false;
@@ -227,7 +227,7 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
     }
 
     /// <summary>Reads until a whole response head is parsed into <see cref="UpstreamConnection.Head"/>; the whole head wait is timed by the sweep.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private static async ValueTask<HeadRead> ReadHeadAsync(UpstreamConnection connection, bool awaitingContinue)
     {
         connection.BeginWait();
@@ -301,7 +301,7 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
     }
 
     /// <summary>Reads a small length-delimited body whole into the write buffer after the head, so head and body leave in one send.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private static async ValueTask<int> ReadWholeBodyAsync(RequestContext context, UpstreamConnection connection, int headLength)
     {
         var end = headLength;
@@ -316,7 +316,7 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
     }
 
     /// <summary>Sends the body after a 100 (or none in time); false when the upstream connection failed meanwhile.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private async ValueTask<bool> TrySendBodyAsync(RequestContext context, UpstreamConnection connection, RequestWriter.BodyFraming framing)
     {
         try
@@ -331,7 +331,7 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
     }
 
     /// <summary>Streams the client's body upstream through one pooled buffer; a chunked one stays chunked.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     private async ValueTask SendBodyAsync(RequestContext context, UpstreamConnection connection, RequestWriter.BodyFraming framing)
     {
         // Room before the data for a chunk-size line (16 hex digits and CRLF) and after it for the CRLF.
