@@ -192,6 +192,10 @@ public sealed class Rocket : IDisposable
     /// Starts serving. With <paramref name="background"/> false (Rocket's default) this blocks until Ctrl-C,
     /// SIGTERM, SIGHUP (when handling signals) or <see cref="Stop"/>; with true it returns once listening.
     /// </summary>
+    /// <remarks>
+    /// While it blocks, the calling thread runs the process's periodic server work (idle timeouts, pool growth, the
+    /// status sampler) in place of a dedicated "Rocket monitor" thread.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">The method is unknown, a port is in use, a certificate cannot be loaded, or the server was already started; nothing is left listening.</exception>
     /// <exception cref="ArgumentException">The method's worker refused its appInfo (an <see cref="UnknownAppInfoKeyException"/> for a key it does not read, when the worker declares <see cref="Worker.AppInfoKeys"/>).</exception>
     public void Start(bool background = false)
@@ -282,7 +286,8 @@ public sealed class Rocket : IDisposable
 
         if (!background)
         {
-            _stopped.Wait();
+            // The waiting thread runs the monitor's periodic work meanwhile (one thread fewer), as Rocket's start() does.
+            MonitorThread.RunUntil(() => _stopped.IsSet);
         }
     }
 
@@ -339,6 +344,7 @@ public sealed class Rocket : IDisposable
         }
 
         _stopped.Set();
+        MonitorThread.Wake();
     }
 
     /// <summary>Stops the server (see <see cref="Stop"/>).</summary>
@@ -346,6 +352,7 @@ public sealed class Rocket : IDisposable
     {
         Stop();
         _stopped.Set();
+        MonitorThread.Wake();
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using RocketOwin.Internal;
 
 namespace RocketOwin.Host;
 
@@ -98,6 +99,7 @@ internal static class ServerRunner
                 // Stop ourselves instead of letting the runtime end the process mid-request.
                 context.Cancel = true;
                 stop.Set();
+                MonitorThread.Wake();
             }))
             .ToList();
         if (OperatingSystem.IsLinux())
@@ -122,7 +124,9 @@ internal static class ServerRunner
                 output.WriteLine($"Status page on http://{Format(statusEndPoint)}/ (/json, /metrics).");
             }
 
-            stop.Wait();
+            // This thread runs the server's periodic work while it waits (no "Rocket monitor" thread), as Start(background:
+            // false) would; it still stops the server itself, so the last lines printed stay in order.
+            MonitorThread.RunUntil(() => stop.IsSet);
             server.Stop();
             output.WriteLine("Stopped.");
             return 0;

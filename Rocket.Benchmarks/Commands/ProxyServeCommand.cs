@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RocketOwin.Internal;
 using RocketOwin.Methods.Proxy;
 
 namespace RocketOwin.Benchmarks.Commands;
@@ -27,12 +28,12 @@ internal static class ProxyServeCommand
         return command;
     }
 
-    private static async Task<int> ServeAsync(string role, int port, string? upstream, int minThreads, bool splice, CancellationToken cancellationToken)
+    private static Task<int> ServeAsync(string role, int port, string? upstream, int minThreads, bool splice, CancellationToken cancellationToken)
     {
         if (port is < 1 or > 65535 || minThreads < 1 || (role != "upstream" && string.IsNullOrEmpty(upstream)))
         {
             Console.Error.WriteLine("--port must be 1-65535, --min-threads at least 1, and roles proxy and floor need --upstream.");
-            return 2;
+            return Task.FromResult(2);
         }
 
         ServeRocketCommand.ConfigureQuietLogging();
@@ -61,16 +62,15 @@ internal static class ProxyServeCommand
         server.Start(background: true);
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
+            // This (the main) thread runs the server's periodic work while it waits, as the rocket command's does.
+            using var wake = cancellationToken.Register(MonitorThread.Wake);
+            MonitorThread.RunUntil(() => cancellationToken.IsCancellationRequested);
         }
         finally
         {
             server.Stop();
         }
 
-        return 0;
+        return Task.FromResult(0);
     }
 }

@@ -10,9 +10,11 @@ using NLog;
 namespace RocketOwin.Internal;
 
 /// <summary>
-/// One listening socket (Rocket's Listener): a dedicated thread accepts and hands each connection to the
-/// monitor. TLS handshakes run asynchronously off this thread, so a silent TLS client never stalls accepting.
+/// One listening socket (Rocket's Listener): accepts through the socket engine (an accept re-armed after each
+/// connection, no thread of its own) and hands each connection to the workers. TLS handshakes run asynchronously, so a
+/// silent TLS client never stalls accepting.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Stop, the listener's end of life, disposes the retry timer and the accept's event args; the event never makes a kernel handle (its waits use a monitor).")]
 internal sealed class Listener
 {
     private static readonly Logger Log = RocketLog.Part("Listener");
@@ -29,10 +31,22 @@ internal sealed class Listener
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 48\r\nConnection: close\r\n\r\nThis port speaks HTTPS; plain HTTP was refused.\n"u8.ToArray();
 
     private const int MaxPendingAccepted = 4096;
+
+    /// <summary>Accepts completed at once in a row before the loop lets the socket engine serve other sockets first.</summary>
+    private const int MaxInlineAccepts = 32;
+
+    // _acceptState: the accept loop runs or waits in the socket engine, waits for _retry, or has ended (Stop).
+    private const int AcceptRunning = 0;
+    private const int AcceptPaused = 1;
+    private const int AcceptEnded = 2;
     private readonly ListenInterface _interface;
     private Socket? _socket;
     private X509Certificate2? _certificate;
-    private Thread? _thread;
+    private readonly ManualResetEventSlim _acceptEnded = new(false);
+    private SocketAsyncEventArgs? _accept;
+    private MonitorTimer? _retry;
+    private int _acceptState;
+    private TimeSpan _backoff;
     private long _acceptFailuresLoggedAt;
     private long _acceptFailures;
     private long _refusedLoggedAt;
@@ -71,8 +85,7 @@ internal sealed class Listener
 
         if (_interface.ListeningSocket is { } inherited)
         {
-            // Already bound and listening (socket activation): it may come non-blocking; the accept thread blocks.
-            inherited.Blocking = true;
+            // Already bound and listening (socket activation, live reload).
             _socket = inherited;
             BoundEndPoint = (IPEndPoint)inherited.LocalEndPoint!;
             return;
@@ -108,8 +121,11 @@ internal sealed class Listener
 
     public void Start()
     {
-        _thread = new Thread(AcceptLoop) { IsBackground = true, Name = $"Rocket listener {this}" };
-        _thread.Start();
+        var args = new SocketAsyncEventArgs(unsafeSuppressExecutionContextFlow: true);
+        args.Completed += (_, completed) => OnAccepted(completed);
+        _accept = args;
+        _retry = new MonitorTimer(OnRetry);
+        Accept();
     }
 
     public void Stop()
@@ -117,12 +133,17 @@ internal sealed class Listener
         _stopping = true;
         AcceptPending();
 
-        // Wake the accept thread with a connection of our own rather than by disposing the socket under it: the
-        // runtime would shut the socket down to unblock it, and an inherited socket must stay listening for the
-        // process that passed it (the next Rocket takes the connections queued meanwhile).
-        using (var wake = WakeAcceptThread())
+        // An accept waiting in the socket engine ends only with a connection or with the socket closed under it. Wake it
+        // with a connection of our own rather than by closing: an inherited socket must stay listening for the process
+        // that passed it (the next Rocket takes the connections queued meanwhile). A loop pausing for descriptors ends here.
+        if (_accept is not null && Interlocked.CompareExchange(ref _acceptState, AcceptEnded, AcceptPaused) == AcceptPaused)
         {
-            if (wake is null || _thread?.Join(TimeSpan.FromSeconds(5)) == false)
+            _acceptEnded.Set();
+        }
+
+        using (var wake = _acceptEnded.IsSet ? null : WakeAcceptLoop())
+        {
+            if (_accept is null || wake is null || !_acceptEnded.Wait(TimeSpan.FromSeconds(5)))
             {
                 DisposeSocket();
             }
@@ -131,12 +152,16 @@ internal sealed class Listener
         }
 
         DisposeSocket();
-        _thread?.Join(TimeSpan.FromSeconds(5));
+        _retry?.Dispose();
+        if (_accept is not null && _acceptEnded.Wait(TimeSpan.FromSeconds(5)))
+        {
+            _accept.Dispose();
+        }
     }
 
-    private Socket? WakeAcceptThread()
+    private Socket? WakeAcceptLoop()
     {
-        if (_thread is null || BoundEndPoint is null)
+        if (_accept is null || BoundEndPoint is null)
         {
             return null;
         }
@@ -237,57 +262,128 @@ internal sealed class Listener
         }
     }
 
-    private void AcceptLoop()
+    /// <summary>
+    /// Accepts until an accept has to wait, then leaves it armed in the socket engine (<see cref="OnAccepted"/> goes on when
+    /// a connection arrives). Runs on the thread that started the listener, the socket engine's thread (inline
+    /// completions) or the monitor thread (after a pause); never blocks.
+    /// </summary>
+    private void Accept()
     {
-        var socket = _socket!;
-        var backoff = TimeSpan.Zero;
-        while (true)
+        var args = _accept!;
+        for (var inline = 0; ; inline++)
         {
-            Socket client;
+            if (_stopping)
+            {
+                EndAcceptLoop();
+                return;
+            }
+
+            if (inline == MaxInlineAccepts)
+            {
+                // A full listen queue completes every accept at once: go on from the monitor thread after the engine has
+                // served the other sockets' events, so one busy listener cannot starve the rest.
+                Pause(TimeSpan.Zero);
+                return;
+            }
+
+            args.AcceptSocket = null;
             try
             {
-                client = socket.Accept();
-                backoff = TimeSpan.Zero;
+                if (_socket!.AcceptAsync(args))
+                {
+                    return;
+                }
             }
             catch (ObjectDisposedException)
             {
+                EndAcceptLoop();
                 return;
             }
-            catch (SocketException e) when (_stopping || e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
+
+            if (!TakeAccepted(args))
             {
                 return;
-            }
-            catch (SocketException e)
-            {
-                // Typically EMFILE/ENFILE: out of descriptors. The connection waits in the listen backlog; pause (longer each
-                // time, up to MaxAcceptBackoff) until the server's own timeouts free descriptors, and log once per interval.
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
-                if (ShouldLog(ref _acceptFailuresLoggedAt, ref _acceptFailures, out var failures))
-                {
-                    Log.Error(
-                        "Accept on {0} failed: {1} ({2}); {3} failure(s) in the last interval. Accepting pauses up to {4} ms at a time until descriptors are free ({5} connections open).",
-                        this, e.Message, e.SocketErrorCode, failures, MaxAcceptBackoff.TotalMilliseconds, Server.Table.Count);
-                }
-
-                Thread.Sleep(backoff);
-                continue;
-            }
-
-            try
-            {
-                Admit(client);
-            }
-            catch (Exception e)
-            {
-                Log.Debug(e, "Could not admit a connection on {0}.", this);
-                client.Dispose();
-            }
-
-            if (_stopping)
-            {
-                return; // Stop accepts what is still queued itself
             }
         }
+    }
+
+    private void OnAccepted(SocketAsyncEventArgs args)
+    {
+        if (TakeAccepted(args))
+        {
+            Accept();
+        }
+    }
+
+    private void OnRetry()
+    {
+        if (Interlocked.CompareExchange(ref _acceptState, AcceptRunning, AcceptPaused) == AcceptPaused)
+        {
+            Accept();
+        }
+    }
+
+    /// <summary>Admits a completed accept's connection; false when the loop ended or pauses (it must not accept again now).</summary>
+    private bool TakeAccepted(SocketAsyncEventArgs args)
+    {
+        if (args.SocketError != SocketError.Success)
+        {
+            if (_stopping || args.SocketError is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
+            {
+                EndAcceptLoop();
+                return false;
+            }
+
+            // Typically EMFILE/ENFILE: out of descriptors. The connection waits in the listen backlog; pause (longer each
+            // time, up to MaxAcceptBackoff) until the server's own timeouts free descriptors, and log once per interval.
+            // The pause is a monitor timer: this may be the socket engine's thread, which must never sleep.
+            _backoff = _backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
+            if (ShouldLog(ref _acceptFailuresLoggedAt, ref _acceptFailures, out var failures))
+            {
+                Log.Error(
+                    "Accept on {0} failed: {1} ({2}); {3} failure(s) in the last interval. Accepting pauses up to {4} ms at a time until descriptors are free ({5} connections open).",
+                    this, new SocketException((int)args.SocketError).Message, args.SocketError, failures, MaxAcceptBackoff.TotalMilliseconds, Server.Table.Count);
+            }
+
+            Pause(_backoff);
+            return false;
+        }
+
+        _backoff = TimeSpan.Zero;
+        var client = args.AcceptSocket!;
+        args.AcceptSocket = null;
+        try
+        {
+            // The connection's own reads block (a worker's head receive); the engine's accept leaves that to us.
+            client.Blocking = true;
+            Admit(client);
+        }
+        catch (Exception e)
+        {
+            Log.Debug(e, "Could not admit a connection on {0}.", this);
+            client.Dispose();
+        }
+
+        return true;
+    }
+
+    /// <summary>Accepts again after <paramref name="delay"/> from the monitor thread, unless Stop comes first.</summary>
+    private void Pause(TimeSpan delay)
+    {
+        Interlocked.Exchange(ref _acceptState, AcceptPaused);
+        _retry!.Change(delay, Timeout.InfiniteTimeSpan);
+
+        // Stop sets _stopping, then ends a paused loop; either it saw the pause or this sees _stopping (both fenced).
+        if (_stopping && Interlocked.CompareExchange(ref _acceptState, AcceptEnded, AcceptPaused) == AcceptPaused)
+        {
+            _acceptEnded.Set();
+        }
+    }
+
+    private void EndAcceptLoop()
+    {
+        Interlocked.Exchange(ref _acceptState, AcceptEnded);
+        _acceptEnded.Set();
     }
 
     /// <summary>Counts an event; true (with the count since the last line) when a log line is due.</summary>

@@ -6,10 +6,10 @@ using RocketOwin.Tests.Support;
 namespace RocketOwin.Tests.Host;
 
 /// <summary>
-/// The threads of the real rocket command under load: its workers, its listener and its one monitor thread, and no
-/// .NET thread-pool or timer thread, because nothing of a plain keep-alive request path runs there (socket completions
-/// run inline on the socket engine's thread, periodic work on the monitor thread). Counted by name: the runtime's own
-/// threads (diagnostics, tiered compilation) vary and are not asserted.
+/// The threads of the real rocket command under load: its workers, no listener thread (accepts complete on the socket
+/// engine's thread), no "Rocket monitor" thread (the main thread, which waits for the server anyway, runs the periodic
+/// work), and no .NET thread-pool or timer thread, because nothing of a plain keep-alive request path runs there (socket
+/// completions run inline on the socket engine's thread).
 /// </summary>
 [NonParallelizable]
 public sealed class RocketCommandThreadTests
@@ -17,9 +17,19 @@ public sealed class RocketCommandThreadTests
     private const int Clients = 64;
     private const int ConnectionsPerClient = 10;
     private const int RequestsPerConnection = 3;
+    private const int MinThreads = 2;
+
+    /// <summary>The goal of issue 16: at most minThreads + 8 threads under CPU-bound load.</summary>
+    private const int ThreadsBesidesWorkers = 8;
+
+    /// <summary>
+    /// The runtime's tiered-compilation thread: it comes and goes while methods are recompiled and is gone ~60 s after the
+    /// load starts (longer than a test should wait), so it is left out of the count.
+    /// </summary>
+    private const string TieredCompilation = ".NET Tiered Com";
 
     [Test]
-    public void UnderLoadTheRocketCommandRunsWorkersAListenerAndOneMonitorAndNoDotNetPoolOrTimerThread()
+    public void UnderLoadTheRocketCommandRunsNoListenerOrMonitorThreadItsMainThreadRunsTheMonitorAndAtMostEightThreadsBesidesTheWorkers()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -34,7 +44,7 @@ public sealed class RocketCommandThreadTests
             // One core when taskset is there, as the benchmark runs it: connections then often send their request before
             // the server has started waiting on them (where a thread-pool continuation used to slip in).
             var app = typeof(WebSocketEchoStartup).Assembly.Location;
-            var arguments = $"--plugins \"{plugins}\" --method owin --bind 127.0.0.1:0 --min-threads 2 --app \"{app}\" --set startup={typeof(WebSocketEchoStartup).FullName}";
+            var arguments = $"--plugins \"{plugins}\" --method owin --bind 127.0.0.1:0 --min-threads {MinThreads} --app \"{app}\" --set startup={typeof(WebSocketEchoStartup).FullName}";
             using var rocket = RocketProcess.StartOnOneCore(arguments);
             var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, rocket.WaitForPort());
 
@@ -66,12 +76,21 @@ public sealed class RocketCommandThreadTests
             Assert.That(clients.All(t => t.Join(TimeSpan.FromSeconds(90))), Is.True, "the load finished within 90 s");
             Assert.That(failures, Is.Empty);
 
+            // The main thread's id is the process id (its name is the process's, "dotnet" here). Blocked in a wait it would
+            // not be switched to at all; running the monitor's loop it wakes for the pool's 50 ms starvation check.
+            var mainSwitches = VoluntaryContextSwitches(rocket.Id);
+            Thread.Sleep(TimeSpan.FromSeconds(2));
+            var mainSwitchesLater = VoluntaryContextSwitches(rocket.Id);
+
             var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
                 .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
                 .ToList();
             var census = string.Join(", ", names.Order(StringComparer.Ordinal));
-            Assert.That(names.Count(n => n == MonitorThread.Name), Is.EqualTo(1), census);
-            Assert.That(names.Count(n => n.StartsWith(WorkerThreadStates.NamePrefix, StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(2), census);
+            var workers = names.Count(n => n.StartsWith(WorkerThreadStates.NamePrefix, StringComparison.Ordinal));
+            Assert.That(names.Where(n => n.StartsWith("Rocket listener", StringComparison.Ordinal) || n == MonitorThread.Name), Is.Empty, census);
+            Assert.That(mainSwitchesLater - mainSwitches, Is.GreaterThanOrEqualTo(5), "the main thread woke for the monitor's work over 2 s; " + census);
+            Assert.That(workers, Is.GreaterThanOrEqualTo(MinThreads), census);
+            Assert.That(names.Count(n => n != TieredCompilation) - workers, Is.LessThanOrEqualTo(ThreadsBesidesWorkers), census);
             Assert.That(names.Where(n => n.StartsWith(".NET TP", StringComparison.Ordinal) || n == ".NET Timer"), Is.Empty, census);
         }
         finally
@@ -79,4 +98,9 @@ public sealed class RocketCommandThreadTests
             DotNetCli.DeleteQuietly(plugins);
         }
     }
+
+    private static long VoluntaryContextSwitches(int pid)
+        => long.Parse(
+            File.ReadLines($"/proc/{pid}/task/{pid}/status").Single(l => l.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)).Split(':')[1].Trim(),
+            System.Globalization.CultureInfo.InvariantCulture);
 }

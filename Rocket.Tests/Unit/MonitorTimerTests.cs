@@ -81,6 +81,68 @@ public class MonitorTimerTests
         Assert.That(WaitTicks(ticked, 3), Is.True);
     }
 
+    [Test]
+    public void AThreadLentWithRunUntilRunsTheTimersAloneUntilDoneThenTheMonitorThreadTakesOver()
+    {
+        Thread? lentThread = null;
+        var lentRan = new ManualResetEventSlim();
+        var monitorRan = new ManualResetEventSlim();
+        var monitorRanAfterLending = new ManualResetEventSlim();
+        var lendingOver = 0;
+        var inside = 0;
+        var overlaps = 0;
+        string? otherThread = null;
+        void Tick()
+        {
+            if (Interlocked.Increment(ref inside) > 1)
+            {
+                Interlocked.Increment(ref overlaps);
+            }
+
+            var current = Thread.CurrentThread;
+            if (current == Volatile.Read(ref lentThread))
+            {
+                lentRan.Set();
+            }
+            else if (current.Name == MonitorThread.Name)
+            {
+                monitorRan.Set();
+                if (Volatile.Read(ref lendingOver) == 1)
+                {
+                    monitorRanAfterLending.Set();
+                }
+            }
+            else
+            {
+                otherThread = current.Name ?? "unnamed";
+            }
+
+            Thread.SpinWait(2000);
+            Interlocked.Decrement(ref inside);
+        }
+
+        using var first = new MonitorTimer(Tick, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1));
+        using var second = new MonitorTimer(Tick, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1));
+        Assert.That(monitorRan.Wait(Bound), Is.True, "the dedicated thread ran the timers before any thread was lent");
+
+        var done = false;
+        var lent = new Thread(() => MonitorThread.RunUntil(() => Volatile.Read(ref done))) { IsBackground = true, Name = "lent to the monitor" };
+        Volatile.Write(ref lentThread, lent);
+        lent.Start();
+        Assert.That(lentRan.Wait(Bound), Is.True, "the lent thread took the loop over");
+
+        Volatile.Write(ref done, true);
+        MonitorThread.Wake();
+        Assert.That(lent.Join(Bound), Is.True, "RunUntil returned once done");
+        Volatile.Write(ref lendingOver, 1);
+        Assert.That(monitorRanAfterLending.Wait(Bound), Is.True, "a new monitor thread took the loop back while timers are armed");
+        first.Dispose();
+        second.Dispose();
+
+        Assert.That(otherThread, Is.Null);
+        Assert.That(Volatile.Read(ref overlaps), Is.Zero, "one thread runs the loop at a time");
+    }
+
     private static bool WaitTicks(SemaphoreSlim ticked, int count)
         => Enumerable.Range(0, count).All(_ => ticked.Wait(Bound));
 }
