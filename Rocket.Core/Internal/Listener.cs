@@ -141,9 +141,10 @@ internal sealed class Listener
             _acceptEnded.Set();
         }
 
-        using (var wake = _acceptEnded.IsSet ? null : WakeAcceptLoop())
+        var ended = _accept is not null && _acceptEnded.IsSet;
+        using (var wake = _accept is null || ended ? null : WakeAcceptLoop())
         {
-            if (_accept is null || wake is null || !_acceptEnded.Wait(TimeSpan.FromSeconds(5)))
+            if (_accept is null || (!ended && (wake is null || !_acceptEnded.Wait(TimeSpan.FromSeconds(5)))))
             {
                 DisposeSocket();
             }
