@@ -90,7 +90,10 @@ public sealed class RocketCommandThreadTests
             Assert.That(names.Where(n => n.StartsWith("Rocket listener", StringComparison.Ordinal) || n == MonitorThread.Name), Is.Empty, census);
             Assert.That(mainSwitchesLater - mainSwitches, Is.GreaterThanOrEqualTo(5), "the main thread woke for the monitor's work over 2 s; " + census);
             Assert.That(workers, Is.GreaterThanOrEqualTo(MinThreads), census);
-            Assert.That(names.Count(n => n != TieredCompilation) - workers, Is.LessThanOrEqualTo(ThreadsBesidesWorkers), census);
+            // With inline completions the runtime runs a socket engine per processor the process may use: one under taskset
+            // (as the benchmark runs it, where the goal is stated), more where taskset is missing; the extra ones are not Rocket's.
+            var extraSocketEngines = Math.Max(0, names.Count(n => n == ".NET Sockets") - 1);
+            Assert.That(names.Count(n => n != TieredCompilation) - workers - extraSocketEngines, Is.LessThanOrEqualTo(ThreadsBesidesWorkers), census);
             Assert.That(names.Where(n => n.StartsWith(".NET TP", StringComparison.Ordinal) || n == ".NET Timer"), Is.Empty, census);
         }
         finally
