@@ -131,6 +131,9 @@ public sealed class Rocket : IDisposable
     /// <summary>Worker threads alive now.</summary>
     public int ThreadCount => _core?.Pool.ThreadCount ?? 0;
 
+    /// <summary>Request exchanges the running server keeps for reuse (0 when stopped); for tests.</summary>
+    internal int PooledExchangeCount => _core?.PooledExchangeCount ?? 0;
+
     /// <summary>Worker threads waiting for work now.</summary>
     public int IdleThreadCount => _core?.Pool.IdleCount ?? 0;
 

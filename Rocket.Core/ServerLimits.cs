@@ -125,7 +125,10 @@ public sealed class ServerLimits
             : throw new ArgumentOutOfRangeException(nameof(ShutdownIdleGrace), value, $"ShutdownIdleGrace must be from 0 to 1 day (got {value}).");
     }
 
-    /// <summary>How long a worker thread above minThreads may sit idle before it exits (the pool shrinking back). Default 10 s.</summary>
+    /// <summary>
+    /// How long a worker thread above minThreads may sit idle before it exits (the pool shrinking back), and how long pooled
+    /// request exchanges (~37 KB each) beyond the first 64 may go unused before they are dropped. Default 10 s.
+    /// </summary>
     public TimeSpan ThreadIdleTimeout
     {
         get => _threadIdleTimeout;

@@ -39,6 +39,9 @@ internal sealed class ConnectionMonitor : IDisposable
         _timer = new MonitorTimer(Sweep, interval, interval);
     }
 
+    /// <summary>Called after each sweep with its timestamp (the server trims its pooled exchanges there).</summary>
+    public Action<long>? AfterSweep { get; set; }
+
     public void Dispose() => _timer.Dispose();
 
     /// <summary>One pass over the table; public for tests.</summary>
@@ -52,7 +55,9 @@ internal sealed class ConnectionMonitor : IDisposable
         try
         {
             DateHeader.Refresh();
-            _table.ForEach(Stopwatch.GetTimestamp(), SweepOne);
+            var now = Stopwatch.GetTimestamp();
+            _table.ForEach(now, SweepOne);
+            AfterSweep?.Invoke(now);
         }
         catch (Exception e)
         {

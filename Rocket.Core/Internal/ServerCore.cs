@@ -12,6 +12,13 @@ internal sealed class ServerCore
     private const int MaxPooledExchanges = 1024;
 
     private readonly int _maxPooledExchanges;
+
+    // Pooled exchanges beyond _pooledExchangesKept that no request took for a whole _poolTrimTicks are dropped
+    // (TrimExchangePool): the fewest pooled since the last trim (_poolLowWater) is what nobody needed meanwhile.
+    private readonly int _pooledExchangesKept;
+    private readonly long _poolTrimTicks;
+    private long _poolTrimAt;
+    private int _poolLowWater;
     private readonly CancellationTokenSource _stopping = new();
     private int _inFlight;
     private volatile bool _isStopping;
@@ -29,6 +36,9 @@ internal sealed class ServerCore
         // handlers keep theirs while they wait (a proxy at 256 connections: ~256), and a smaller cap made a burst of
         // connections going idle drop exchanges the next burst of wake-ups made again: ~16 KB of garbage per request.
         _maxPooledExchanges = Math.Max(MaxPooledExchanges, minThreads * 4);
+        _pooledExchangesKept = Math.Max(64, minThreads * 4);
+        _poolTrimTicks = (long)Math.Min(limits.ThreadIdleTimeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 4);
+        Monitor.AfterSweep = TrimExchangePool;
         if (limits.MinResponseDataRate is { } rate)
         {
             WriteGraceTicks = (long)(limits.MinResponseDataRateGracePeriod.TotalSeconds * Stopwatch.Frequency);
@@ -290,11 +300,53 @@ internal sealed class ServerCore
         {
             if (_exchangePool.Count > 0)
             {
-                return _exchangePool.Pop();
+                var pooled = _exchangePool.Pop();
+                _poolLowWater = Math.Min(_poolLowWater, _exchangePool.Count);
+                return pooled;
             }
+
+            _poolLowWater = 0;
         }
 
         return new HttpExchange(this);
+    }
+
+    /// <summary>Exchanges kept for reuse now; for tests.</summary>
+    internal int PooledExchangeCount
+    {
+        get
+        {
+            lock (_poolLock)
+            {
+                return _exchangePool.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// From the monitor's sweep: drops the pooled exchanges (~37 KB each) beyond the first 64 that no request needed for a
+    /// whole <see cref="ServerLimits.ThreadIdleTimeout"/>, as the worker pool lets a surplus thread go. A burst of
+    /// asynchronous requests (a proxy at 1,000 connections) then gives its exchanges back instead of keeping them for the
+    /// server's life; a steady load keeps what it uses.
+    /// </summary>
+    private void TrimExchangePool(long now)
+    {
+        lock (_poolLock)
+        {
+            if (now < _poolTrimAt)
+            {
+                return;
+            }
+
+            _poolTrimAt = now + _poolTrimTicks;
+            var surplus = Math.Min(_poolLowWater, _exchangePool.Count - _pooledExchangesKept);
+            for (var i = 0; i < surplus; i++)
+            {
+                _exchangePool.Pop();
+            }
+
+            _poolLowWater = _exchangePool.Count;
+        }
     }
 
     private void ReturnExchange(HttpExchange exchange)
