@@ -114,14 +114,7 @@ internal sealed class ServerCore
                     return;
                 }
 
-                var exchange = connection.Exchange;
-                if (exchange is null)
-                {
-                    exchange = RentExchange();
-                    exchange.Attach(connection);
-                    connection.Exchange = exchange;
-                }
-
+                var exchange = ExchangeFor(connection);
                 connection.MarkActive();
                 var result = exchange.RunTurn(ref served);
                 if (result != TurnResult.Idle)
@@ -130,13 +123,7 @@ internal sealed class ServerCore
                     return;
                 }
 
-                if (exchange.BufferedInput == 0)
-                {
-                    // Idle connections hold no buffers: the exchange goes back to the pool.
-                    connection.Exchange = null;
-                    ReturnExchange(exchange);
-                }
-
+                ReturnExchangeIfEmpty(connection);
                 if (!connection.WaitForData())
                 {
                     return; // the monitor owns it now
@@ -212,15 +199,7 @@ internal sealed class ServerCore
     {
         try
         {
-            var exchange = connection.Exchange;
-            if (exchange is null)
-            {
-                exchange = RentExchange();
-                exchange.Attach(connection);
-                connection.Exchange = exchange;
-            }
-
-            var result = exchange.RunTurnHere(worker);
+            var result = ExchangeFor(connection).RunTurnHere(worker);
             if (result == TurnResult.Idle)
             {
                 GoIdle(connection);
@@ -249,15 +228,34 @@ internal sealed class ServerCore
             return;
         }
 
+        ReturnExchangeIfEmpty(connection);
+        if (connection.WaitForData())
+        {
+            ActiveQueue.Enqueue(connection);
+        }
+    }
+
+    /// <summary>The connection's exchange, a pooled one attached first if it has none (between requests it holds none).</summary>
+    private HttpExchange ExchangeFor(ConnectionTransport connection)
+    {
+        if (connection.Exchange is { } exchange)
+        {
+            return exchange;
+        }
+
+        exchange = RentExchange();
+        exchange.Attach(connection);
+        connection.Exchange = exchange;
+        return exchange;
+    }
+
+    /// <summary>Idle connections hold no buffers: an exchange with no bytes buffered goes back to the pool.</summary>
+    private void ReturnExchangeIfEmpty(ConnectionTransport connection)
+    {
         if (connection.Exchange is { BufferedInput: 0 } exchange)
         {
             connection.Exchange = null;
             ReturnExchange(exchange);
-        }
-
-        if (connection.WaitForData())
-        {
-            ActiveQueue.Enqueue(connection);
         }
     }
 

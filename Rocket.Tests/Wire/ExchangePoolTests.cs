@@ -36,8 +36,8 @@ public class ExchangePoolTests
             }
 
             // The connections stay open and idle; their exchanges went back to the pool.
-            Assert.That(WaitFor(() => server.Server.PooledExchangeCount >= 150, TimeSpan.FromSeconds(10)), Is.True, $"pooled after the burst: {server.Server.PooledExchangeCount}");
-            Assert.That(WaitFor(() => server.Server.PooledExchangeCount <= 64, TimeSpan.FromSeconds(20)), Is.True, $"pooled after idling: {server.Server.PooledExchangeCount}");
+            Assert.That(Wire.WaitUntil(() => server.Server.PooledExchangeCount >= 150, TimeSpan.FromSeconds(10)), Is.True, $"pooled after the burst: {server.Server.PooledExchangeCount}");
+            Assert.That(Wire.WaitUntil(() => server.Server.PooledExchangeCount <= 64, TimeSpan.FromSeconds(20)), Is.True, $"pooled after idling: {server.Server.PooledExchangeCount}");
 
             // The server goes on serving those connections with what it kept.
             clients[0].Send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -50,22 +50,6 @@ public class ExchangePoolTests
                 client.Dispose();
             }
         }
-    }
-
-    private static bool WaitFor(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            Thread.Sleep(50);
-        }
-
-        return true;
     }
 
     private sealed class GatedWorker(Task gate, CountdownEvent entered) : Worker
