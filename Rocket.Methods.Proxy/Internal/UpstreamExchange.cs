@@ -383,6 +383,9 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
         connection.Tunnelled = true;
         connection.Pool.Forget(connection);
         var leftover = connection.ReadBuffer.AsMemory(connection.Start, connection.Buffered);
+
+        // The context is the server's again once UpgradeAsync returns: what the tunnel needs of it is read before.
+        var stopping = context.ServerStopping;
         var clientStream = await context.UpgradeAsync().ConfigureAwait(false);
         if (!leftover.IsEmpty)
         {
@@ -390,6 +393,6 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
             await clientStream.FlushAsync().ConfigureAwait(false);
         }
 
-        await Tunnel.RunAsync(clientStream, new NetworkStream(connection.Socket, ownsSocket: true), options.BufferSize, context.ServerStopping).ConfigureAwait(false);
+        await Tunnel.RunAsync(clientStream, new NetworkStream(connection.Socket, ownsSocket: true), options.BufferSize, stopping).ConfigureAwait(false);
     }
 }

@@ -31,6 +31,38 @@ public class ProxyFailureTests
     }
 
     [Test]
+    public void UpstreamNotAcceptingPastConnectTimeoutAnswers504()
+    {
+        // A listener whose accept queue is full drops further SYNs (Linux): a connect to it neither succeeds nor fails.
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndPoint!).Port}";
+        var fillers = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var filler = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                fillers.Add(filler);
+                _ = filler.ConnectAsync(listener.LocalEndPoint!);
+            }
+
+            using var proxy = ProxyServer.Start(url, ("connect_timeout", "0.5"));
+            using var client = proxy.Connect();
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.That(client.ReadResponse().StatusLine, Is.EqualTo("HTTP/1.1 504 Gateway Timeout"));
+            Assert.That(started.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(0.4)).And.LessThan(TimeSpan.FromSeconds(20)));
+            Assert.That(ProxyErrors(url).Single(), Does.Contain("connect_timeout"));
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
+    [Test]
     public void UpstreamSilentPastUpstreamTimeoutAnswers504()
     {
         using var upstream = new RawUpstream((s, _) => RawUpstream.WaitForCloseAsync(s));
