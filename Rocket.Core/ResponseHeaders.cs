@@ -103,6 +103,13 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
         Append(name, value);
     }
 
+    /// <summary>Adds a field line already validated by an earlier <see cref="Add"/> or <see cref="Set"/> (the proxy replaying a repeated upstream head).</summary>
+    internal void AddValidated(string name, string value)
+    {
+        _owner.ThrowIfStarted();
+        Append(name, value);
+    }
+
     /// <summary>Removes every field named <paramref name="name"/>; true when one was there.</summary>
     /// <exception cref="InvalidOperationException">The response has started.</exception>
     public bool Remove(string name)

@@ -14,6 +14,48 @@ internal sealed class HeaderStringCache
     private readonly string?[] _names = new string?[Slots];
     private readonly string?[] _values = new string?[Slots];
     private readonly FieldKind[] _kinds = new FieldKind[Slots];
+    private readonly string?[] _copiedNames = new string?[Slots];
+    private readonly string?[] _copiedValues = new string?[Slots];
+    private int _copiedCount = -1;
+    private int _copiedVersion;
+
+    /// <summary>
+    /// Adds the fields the last copy of head <paramref name="headVersion"/> produced, when that is what was recorded: the same
+    /// head copies to the same fields (already validated by the response's Add/Set), so they are added without a second look.
+    /// </summary>
+    public bool TryReplay(int headVersion, ResponseHeaders headers)
+    {
+        if (_copiedCount < 0 || _copiedVersion != headVersion)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _copiedCount; i++)
+        {
+            headers.AddValidated(_copiedNames[i]!, _copiedValues[i]!);
+        }
+
+        return true;
+    }
+
+    /// <summary>Remembers what a copy of head <paramref name="headVersion"/> into empty <paramref name="headers"/> produced.</summary>
+    public void Record(int headVersion, ResponseHeaders headers)
+    {
+        _copiedCount = -1;
+        if (headers.Count > Slots)
+        {
+            return;
+        }
+
+        for (var i = 0; i < headers.Count; i++)
+        {
+            _copiedNames[i] = headers.NameAt(i);
+            _copiedValues[i] = headers.ValueAt(i);
+        }
+
+        _copiedVersion = headVersion;
+        _copiedCount = headers.Count;
+    }
 
     /// <summary>The field name at <paramref name="index"/> as a string, and what the proxy does with it.</summary>
     public string Name(int index, ReadOnlySpan<byte> bytes, out FieldKind kind)

@@ -14,6 +14,12 @@ internal sealed class ResponseHeadCopier(ProxyOptions options)
         var strings = connection.Strings;
         response.StatusCode = head.Status;
         var headers = response.Headers;
+        var fresh = headers.Count == 0;
+        if (fresh && strings.TryReplay(connection.HeadVersion, headers))
+        {
+            return;
+        }
+
         var named = head.ConnectionNamesFields ? NamedInConnection(connection) : null;
         string? previousVia = null;
         string? upgrade = null;
@@ -58,6 +64,11 @@ internal sealed class ResponseHeadCopier(ProxyOptions options)
         {
             var hop = head.VersionMinor == 0 ? "1.0 " + _via : "1.1 " + _via;
             headers.Set("Via", previousVia is null ? hop : previousVia + ", " + hop);
+        }
+
+        if (fresh)
+        {
+            strings.Record(connection.HeadVersion, headers);
         }
     }
 

@@ -20,12 +20,18 @@ internal sealed class UpstreamConnection
 
     private const int InitialBufferSize = 8 * 1024;
 
+    /// <summary>Response heads up to this size are remembered byte for byte: an identical next head is not parsed again.</summary>
+    private const int RememberedHeadSize = 1024;
+
     private readonly object _gate = new();
     private long _waitStart;
     private int _abortReason;
     private RequestContext? _owner;
     private bool _watching;
     private CancellationTokenRegistration _clientWatch;
+    private byte[]? _lastHead;
+    private int _lastHeadStart;
+    private int _lastHeadLength;
 
     public UpstreamConnection(Socket socket, UpstreamConnectionPool pool)
     {
@@ -60,6 +66,41 @@ internal sealed class UpstreamConnection
 
     /// <summary>The parsed head of the response being read.</summary>
     public ResponseHead Head { get; } = new();
+
+    /// <summary>Changes whenever <see cref="Head"/> is parsed anew (not when an identical head was recognized): what was derived from it stays valid while it is the same.</summary>
+    public int HeadVersion { get; private set; }
+
+    /// <summary>
+    /// Parses the response head at <see cref="Start"/> into <see cref="Head"/> (see <see cref="ResponseHeadParser.TryParse"/>
+    /// for the result). An upstream answers with the same head again and again, bar its Date once a second: bytes equal to
+    /// the last head parsed, at the same offset, parse to the same <see cref="Head"/>, which is then kept as it is.
+    /// </summary>
+    public int ParseHead()
+    {
+        var length = _lastHeadLength;
+        if (length > 0 && Start == _lastHeadStart && Buffered >= length && ReadBuffer.AsSpan(Start, length).SequenceEqual(_lastHead.AsSpan(0, length)))
+        {
+            return length;
+        }
+
+        var parsed = ResponseHeadParser.TryParse(ReadBuffer, Start, End, Head);
+        if (parsed == 0)
+        {
+            return 0;
+        }
+
+        HeadVersion++;
+        _lastHeadLength = 0;
+        if (parsed > 0 && parsed <= RememberedHeadSize)
+        {
+            _lastHead ??= new byte[RememberedHeadSize];
+            ReadBuffer.AsSpan(Start, parsed).CopyTo(_lastHead);
+            _lastHeadStart = Start;
+            _lastHeadLength = parsed;
+        }
+
+        return parsed;
+    }
 
     /// <summary>A head receive left running while the body was sent (an upstream slow to answer Expect: 100-continue).</summary>
     public Task<int>? PendingReceive { get; set; }
@@ -204,8 +245,26 @@ internal sealed class UpstreamConnection
     }
 
     /// <summary>Sends all of <paramref name="data"/>; a send that blocks (the upstream not reading) is timed by the sweep.</summary>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data)
+    {
+        // The socket is non-blocking (see UpstreamConnectionPool.ConnectAsync): a send that fits the socket buffer, nearly
+        // every request head, is one send(2) without the runtime's asynchronous-operation machinery.
+        var sent = Socket.Send(data.Span, SocketFlags.None, out var error);
+        if (error == SocketError.Success && sent == data.Length)
+        {
+            return default;
+        }
+
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        {
+            return ValueTask.FromException(new SocketException((int)error));
+        }
+
+        return SendRestAsync(data[sent..]);
+    }
+
     [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> data)
+    private async ValueTask SendRestAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)
         {

@@ -283,6 +283,8 @@ internal sealed class UpstreamConnectionPool
             }
         }
 
+        // Non-blocking: UpstreamConnection.SendAsync tries a plain send(2) first (asynchronous operations work either way).
+        socket.Blocking = false;
         var connection = new UpstreamConnection(socket, this);
         lock (_all)
         {

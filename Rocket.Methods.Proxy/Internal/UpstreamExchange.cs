@@ -238,7 +238,7 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
             {
                 if (connection.Buffered > 0)
                 {
-                    var parsed = ResponseHeadParser.TryParse(connection.ReadBuffer, connection.Start, connection.End, connection.Head);
+                    var parsed = connection.ParseHead();
                     if (parsed > 0)
                     {
                         return HeadRead.Complete;
@@ -279,8 +279,12 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
                     }
                     else
                     {
+                        // The receive is awaited here rather than through ReceiveMoreAsync: one state machine less per
+                        // request (this whole wait is timed already).
                         connection.MakeRoom(4096);
-                        n = await connection.ReceiveMoreAsync().ConfigureAwait(false);
+                        var receive = connection.Socket.ReceiveAsync(connection.ReadBuffer.AsMemory(connection.End), SocketFlags.None);
+                        n = receive.IsCompleted ? receive.GetAwaiter().GetResult() : await receive.ConfigureAwait(false);
+                        connection.End += n;
                     }
                 }
                 catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -393,6 +397,8 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
             await clientStream.FlushAsync().ConfigureAwait(false);
         }
 
+        // NetworkStream takes blocking sockets only (the pool makes them non-blocking for its direct sends).
+        connection.Socket.Blocking = true;
         await Tunnel.RunAsync(clientStream, new NetworkStream(connection.Socket, ownsSocket: true), options.BufferSize, stopping).ConfigureAwait(false);
     }
 }

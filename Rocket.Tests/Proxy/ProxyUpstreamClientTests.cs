@@ -39,6 +39,44 @@ public class ProxyUpstreamClientTests
     }
 
     [Test]
+    public void RepeatedAndChangedResponseHeadsOnOnePooledConnectionAreEachRelayedAsSent()
+    {
+        // The connection remembers its last head: an identical one is not parsed or copied again, a changed one is.
+        string[] answers =
+        [
+            "HTTP/1.1 200 OK\r\nX-Count: 1\r\nContent-Length: 1\r\n\r\na",
+            "HTTP/1.1 200 OK\r\nX-Count: 1\r\nContent-Length: 1\r\n\r\nb",
+            "HTTP/1.1 200 OK\r\nX-Count: 2\r\nContent-Length: 1\r\n\r\nc",
+            "HTTP/1.1 404 Not Found\r\nX-Count: 2\r\nContent-Length: 1\r\n\r\nd",
+            "HTTP/1.1 200 OK\r\nX-Count: 1\r\nContent-Length: 2\r\n\r\nee",
+            "HTTP/1.1 200 OK\r\nX-Count: 1\r\nContent-Length: 2\r\n\r\nff",
+        ];
+        using var upstream = new RawUpstream(async (s, _) =>
+        {
+            for (var i = 0; i < answers.Length; i++)
+            {
+                if (i > 0)
+                {
+                    await RawUpstream.ReadHeadAsync(s);
+                }
+
+                await RawUpstream.SendAsync(s, answers[i]);
+            }
+        });
+        using var proxy = ProxyServer.Start(upstream.Url);
+        using var client = proxy.Connect();
+        (int Status, string Count, string Body)[] expected = [(200, "1", "a"), (200, "1", "b"), (200, "2", "c"), (404, "2", "d"), (200, "1", "ee"), (200, "1", "ff")];
+        foreach (var (status, count, body) in expected)
+        {
+            var response = Exchange(client, Get);
+            Assert.That((response.StatusCode, response.Header("X-Count"), response.BodyText), Is.EqualTo((status, count, body)));
+            Assert.That(response.Header("Content-Length"), Is.EqualTo(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        Assert.That(upstream.Connections, Is.EqualTo(1));
+    }
+
+    [Test]
     public void AChunkedBodySplitAcrossChunkLinesAndWithTrailersArrivesIntact()
     {
         const string body = "4\r\nWiki\r\n5;ext=1\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-Trailer: t\r\n\r\n";
