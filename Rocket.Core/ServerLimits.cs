@@ -26,6 +26,7 @@ public sealed class ServerLimits
     private double? _minResponseDataRate = 240;
     private TimeSpan _minResponseDataRateGracePeriod = TimeSpan.FromSeconds(5);
     private TimeSpan _unreadBodyDrainTimeout = TimeSpan.FromSeconds(5);
+    private TimeSpan? _quietCollectionDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>Longest request line in bytes, CRLF excluded. Default 8,192 (nginx's large_client_header_buffers and Kestrel's MaxRequestLineSize). Longer: 414.</summary>
     public int MaxRequestLineLength
@@ -195,6 +196,21 @@ public sealed class ServerLimits
     {
         get => _unreadBodyDrainTimeout;
         set => _unreadBodyDrainTimeout = Check(value, nameof(UnreadBodyDrainTimeout));
+    }
+
+    /// <summary>
+    /// After a burst (the process allocated at least 16 MiB, and at least its heap's size, since the last such collection),
+    /// how long the process must stay quiet (allocating under 256 KiB a second) before the monitor runs one full, compacting
+    /// garbage collection that returns to the OS what the burst left committed: the .NET GC otherwise keeps its gen0 budget
+    /// and the space around the burst's survivors (e.g. 10,000 WebSocket handshakes, then idle sockets) for as long as nothing
+    /// allocates. At most one per quiet period, never under load; its pause (tens of milliseconds at 10,000 open WebSockets)
+    /// is logged at Debug. Default 5 s; from 1 s (the monitor's tick) to 1 day; null: off (the GC alone decides, as in
+    /// Kestrel). Process-wide: several servers in one process share one collection.
+    /// </summary>
+    public TimeSpan? QuietCollectionDelay
+    {
+        get => _quietCollectionDelay;
+        set => _quietCollectionDelay = value is null ? null : CheckGrace(value.Value, nameof(QuietCollectionDelay));
     }
 
     private static int Check(int value, int min, int max, string name)

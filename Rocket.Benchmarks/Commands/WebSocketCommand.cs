@@ -44,12 +44,15 @@ internal static partial class WebSocketCommand
 
     private sealed record Measurement(int Round, string Server, double Rate, double CpuMicroseconds, long RssKiB, int Threads, double OtherCpu, double Steal);
 
-    private sealed record IdleResult(string Server, int Opened, long RssBeforeKiB, long RssAfterKiB, int ThreadsBefore, int ThreadsAfter, double FreshEchoMs, int OpenedMore, long RssDoubledKiB, string Load)
+    private sealed record IdleResult(string Server, int Opened, long RssBeforeKiB, long RssAfterKiB, int ThreadsBefore, int ThreadsAfter, double FreshEchoMs, int OpenedMore, long RssDoubledKiB, string Load, long RssQuietKiB, double QuietSeconds)
     {
         public double KiBPerSocket => Opened > 0 ? (double)(RssAfterKiB - RssBeforeKiB) / Opened : double.NaN;
 
         /// <summary>The slope: RSS growth from N to 2N open sockets, per socket (the warm-up garbage and the first burst's heap growth mostly out of it).</summary>
         public double KiBPerSocketSlope => OpenedMore > 0 ? (double)(RssDoubledKiB - RssAfterKiB) / OpenedMore : double.NaN;
+
+        /// <summary>RSS growth per socket with all 2N open, sampled again once Rocket's quiet period (ServerLimits.QuietCollectionDelay) has passed.</summary>
+        public double KiBPerSocketAfterQuiet => Opened + OpenedMore > 0 ? (double)(RssQuietKiB - RssBeforeKiB) / (Opened + OpenedMore) : double.NaN;
     }
 
     private static async Task<int> ExecuteAsync(Settings settings, FileInfo? output, CancellationToken cancellationToken)
@@ -210,8 +213,14 @@ internal static partial class WebSocketCommand
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
             var (rssDoubled, _) = server.Sample();
             var load = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
-            var result = new IdleResult(name, sockets.Count - more.Count, rssBefore, rssAfter, threadsBefore, threadsAfter, fresh, more.Count, rssDoubled, load);
-            Log.Progress($"{name}: {result.Opened} open, {Format.Number(result.KiBPerSocket, "0.0")} KiB/socket; {sockets.Count} open, slope {Format.Number(result.KiBPerSocketSlope, "0.0")} KiB/socket; threads {threadsBefore} -> {threadsAfter}, fresh socket + echo {Format.Ms(fresh)}; load {load}");
+
+            // Both servers wait the same: past Rocket's default quiet-time collection delay (a product default, not set here),
+            // plus the monitor's tick and margin; the samples above stay where they were.
+            var quiet = (new ServerLimits().QuietCollectionDelay ?? TimeSpan.Zero) + TimeSpan.FromSeconds(3);
+            await Task.Delay(quiet, cancellationToken).ConfigureAwait(false);
+            var (rssQuiet, _) = server.Sample();
+            var result = new IdleResult(name, sockets.Count - more.Count, rssBefore, rssAfter, threadsBefore, threadsAfter, fresh, more.Count, rssDoubled, load, rssQuiet, quiet.TotalSeconds);
+            Log.Progress($"{name}: {result.Opened} open, {Format.Number(result.KiBPerSocket, "0.0")} KiB/socket; {sockets.Count} open, slope {Format.Number(result.KiBPerSocketSlope, "0.0")} KiB/socket, {Format.Number(result.KiBPerSocketAfterQuiet, "0.0")} KiB/socket {quiet.TotalSeconds:0} s later; threads {threadsBefore} -> {threadsAfter}, fresh socket + echo {Format.Ms(fresh)}; load {load}");
             return result;
         }
         finally
@@ -286,16 +295,17 @@ internal static partial class WebSocketCommand
         text.AppendLine("All runs, in order:").AppendLine().Append(all).AppendLine();
         if (idle.Count > 0)
         {
-            var table = new MarkdownTable("server", ">open", ">RSS before", ">RSS after", ">KiB/socket", ">open (2N)", ">RSS (2N)", ">KiB/socket slope", ">threads before", ">threads after", ">fresh socket + echo", ">load average");
+            var table = new MarkdownTable("server", ">open", ">RSS before", ">RSS after", ">KiB/socket", ">open (2N)", ">RSS (2N)", ">KiB/socket slope", ">KiB/socket (2N) after quiet", ">threads before", ">threads after", ">fresh socket + echo", ">load average");
             foreach (var r in idle)
             {
                 table.Add(r.Server, r.Opened.ToString("N0", CultureInfo.InvariantCulture), Format.MiB(r.RssBeforeKiB), Format.MiB(r.RssAfterKiB), Format.Number(r.KiBPerSocket, "0.0"),
-                    (r.Opened + r.OpenedMore).ToString("N0", CultureInfo.InvariantCulture), Format.MiB(r.RssDoubledKiB), Format.Number(r.KiBPerSocketSlope, "0.0"),
+                    (r.Opened + r.OpenedMore).ToString("N0", CultureInfo.InvariantCulture), Format.MiB(r.RssDoubledKiB), Format.Number(r.KiBPerSocketSlope, "0.0"), Format.Number(r.KiBPerSocketAfterQuiet, "0.0"),
                     r.ThreadsBefore.ToString(CultureInfo.InvariantCulture), r.ThreadsAfter.ToString(CultureInfo.InvariantCulture), Format.Ms(r.FreshEchoMs), r.Load);
             }
 
             text.AppendLine(CultureInfo.InvariantCulture, $"Idle: each server alone, {settings.Idle:N0} WebSockets opened (one echo each) and left open; KiB/socket = RSS growth / sockets. "
                             + $"Then {settings.Idle:N0} more: KiB/socket slope = RSS growth from {settings.Idle:N0} to {2 * settings.Idle:N0} open / {settings.Idle:N0} (steadier: the first burst's heap growth and garbage are mostly below it). "
+                            + $"KiB/socket (2N) after quiet = RSS growth with all {2 * settings.Idle:N0} open / {2 * settings.Idle:N0}, sampled {(idle[0].QuietSeconds):0} s after the slope's sample, both servers alike: past Rocket's default ServerLimits.QuietCollectionDelay (one compacting collection once the process stops allocating; Kestrel has none). "
                             + $"The echo waits with a zero-byte receive, so no application buffer is held while idle. Load average when the slope was taken in the last column.")
                 .AppendLine().Append(table);
         }

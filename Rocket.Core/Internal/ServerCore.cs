@@ -38,7 +38,13 @@ internal sealed class ServerCore
         _maxPooledExchanges = Math.Max(MaxPooledExchanges, minThreads * 4);
         _pooledExchangesKept = Math.Max(64, minThreads * 4);
         _poolTrimTicks = (long)Math.Min(limits.ThreadIdleTimeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 4);
-        Monitor.AfterSweep = TrimExchangePool;
+        Monitor.AfterSweep = limits.QuietCollectionDelay is { } quiet
+            ? now =>
+            {
+                TrimExchangePool(now);
+                QuietCollector.Tick(now, quiet); // after the trim: the exchanges it dropped go in the same collection
+            }
+            : TrimExchangePool;
         if (limits.MinResponseDataRate is { } rate)
         {
             WriteGraceTicks = (long)(limits.MinResponseDataRateGracePeriod.TotalSeconds * Stopwatch.Frequency);

@@ -27,6 +27,7 @@ public class ServerLimitsTests
         yield return Case(nameof(ServerLimits.MinResponseDataRateGracePeriod), TimeSpan.FromSeconds(5), Day, [TimeSpan.FromMilliseconds(999), TimeSpan.FromSeconds(-5)]);
         yield return Case(nameof(ServerLimits.UnreadBodyDrainTimeout), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10), [TimeSpan.Zero, TimeSpan.FromSeconds(-1)]);
         yield return Case(nameof(ServerLimits.ShutdownIdleGrace), TimeSpan.FromSeconds(1), TimeSpan.Zero, [TimeSpan.FromTicks(-1), Day + TimeSpan.FromTicks(1)]);
+        yield return Case(nameof(ServerLimits.QuietCollectionDelay), (TimeSpan?)TimeSpan.FromSeconds(5), (TimeSpan?)TimeSpan.FromSeconds(1), [(TimeSpan?)TimeSpan.FromMilliseconds(999), (TimeSpan?)TimeSpan.Zero, (TimeSpan?)(Day + TimeSpan.FromTicks(1))]);
         yield return Case(nameof(ServerLimits.ThreadIdleTimeout), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), [TimeSpan.Zero, TimeSpan.FromSeconds(-5)]);
     }
 
