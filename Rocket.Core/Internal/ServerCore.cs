@@ -19,6 +19,7 @@ internal sealed class ServerCore
     private readonly long _poolTrimTicks;
     private long _poolTrimAt;
     private int _poolLowWater;
+    private readonly TimeSpan? _quietCollectionDelay;
     private readonly CancellationTokenSource _stopping = new();
     private int _inFlight;
     private volatile bool _isStopping;
@@ -38,13 +39,8 @@ internal sealed class ServerCore
         _maxPooledExchanges = Math.Max(MaxPooledExchanges, minThreads * 4);
         _pooledExchangesKept = Math.Max(64, minThreads * 4);
         _poolTrimTicks = (long)Math.Min(limits.ThreadIdleTimeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 4);
-        Monitor.AfterSweep = limits.QuietCollectionDelay is { } quiet
-            ? now =>
-            {
-                TrimExchangePool(now);
-                QuietCollector.Tick(now, quiet); // after the trim: the exchanges it dropped go in the same collection
-            }
-            : TrimExchangePool;
+        _quietCollectionDelay = limits.QuietCollectionDelay;
+        Monitor.AfterSweep = AfterSweep;
         if (limits.MinResponseDataRate is { } rate)
         {
             WriteGraceTicks = (long)(limits.MinResponseDataRateGracePeriod.TotalSeconds * Stopwatch.Frequency);
@@ -324,6 +320,16 @@ internal sealed class ServerCore
             {
                 return _exchangePool.Count;
             }
+        }
+    }
+
+    /// <summary>The monitor's once-a-second hook: the pool trim, then the quiet-time collection (ServerLimits.QuietCollectionDelay).</summary>
+    private void AfterSweep(long now)
+    {
+        TrimExchangePool(now);
+        if (_quietCollectionDelay is { } delay)
+        {
+            QuietCollector.Tick(now, delay); // after the trim: the exchanges it dropped go in the same collection
         }
     }
 
