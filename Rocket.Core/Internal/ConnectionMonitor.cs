@@ -8,7 +8,8 @@ namespace RocketOwin.Internal;
 /// see <see cref="ConnectionTransport.WaitForData"/>), so no thread is pinned by them; this class sweeps them once a
 /// second: idle past the keep-alive timeout -> closed; a request head still incomplete past
 /// <see cref="ServerLimits.RequestHeadersTimeout"/> (a whole-head deadline from its first byte) or arriving slower than
-/// <see cref="ServerLimits.MinRequestBodyDataRate"/> -> 408 and closed; a body read or a response write below its minimum
+/// <see cref="ServerLimits.MinRequestBodyDataRate"/> -> 408 and closed; a body read waiting longer than
+/// <see cref="ServerLimits.IOTimeout"/> (asynchronous reads have no other deadline) -> 408 and closed; a body read or a response write below its minimum
 /// data rate, or a send the client acknowledges nothing of for <see cref="ServerLimits.IOTimeout"/> -> cut (408 when a
 /// response can still be written, else aborted); a request whose asynchronous handler is
 /// still running gets a disconnect watch (so RequestAborted fires if its client leaves). The same tick refreshes the Date header.
@@ -84,6 +85,13 @@ internal sealed class ConnectionMonitor : IDisposable
             {
                 RocketLog.Main.Debug("Connection {0} from {1} acknowledged nothing of a response for IOTimeout; aborted.", c.Id, c.RemoteEndPoint);
                 c.CutStalledTransfer(receiveOnly: false);
+                return;
+            }
+
+            if (c.Exchange is { } waiting && waiting.BodyWaitTimedOut(now, _ioTimeoutTicks) && !c.IsClosed)
+            {
+                RocketLog.Main.Debug("Connection {0} from {1} sent nothing of a request body for IOTimeout; cut.", c.Id, c.RemoteEndPoint);
+                c.CutStalledTransfer(receiveOnly: true);
                 return;
             }
 

@@ -327,26 +327,23 @@ internal sealed class HttpExchange
         return CountBodyBytes(n);
     }
 
+    /// <summary>
+    /// Receives more body bytes asynchronously. The <see cref="ServerLimits.IOTimeout"/> on this wait is the monitor's
+    /// (<see cref="BodyWaitTimedOut"/>, checked by its once-a-second sweep, which cuts the receive side): no timer or
+    /// token source per read, so bodies read asynchronously never start the runtime's timer thread.
+    /// </summary>
     public async ValueTask ReceiveMoreAsync(CancellationToken cancellationToken)
     {
         MakeRoom(InitialInputSize);
         int n;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        BeginBodyWait();
+        try
         {
-            timeout.CancelAfter(Limits.IOTimeout);
-            BeginBodyWait();
-            try
-            {
-                n = await Connection.ReceiveAsync(_input.AsMemory(_inEnd), timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new BadRequestException(RequestRejectionReason.RequestBodyTimeout);
-            }
-            finally
-            {
-                EndBodyWait();
-            }
+            n = await Connection.ReceiveAsync(_input.AsMemory(_inEnd), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            EndBodyWait();
         }
 
         _inEnd += CountBodyBytes(n);
@@ -367,6 +364,16 @@ internal sealed class HttpExchange
 
         var waited = Volatile.Read(ref _bodyWaitTicks) + (now - started);
         return waited > graceTicks && Volatile.Read(ref _bodyBytesReceived) < bytesPerSecond * waited / Stopwatch.Frequency;
+    }
+
+    /// <summary>
+    /// True when a body read has been waiting for the client longer than <paramref name="timeoutTicks"/> (the
+    /// <see cref="ServerLimits.IOTimeout"/>; a blocking read is bounded by the socket's own timeout first). Called by the monitor only.
+    /// </summary>
+    public bool BodyWaitTimedOut(long now, long timeoutTicks)
+    {
+        var started = Volatile.Read(ref _bodyWaitStartedAt);
+        return started != 0 && now - started > timeoutTicks;
     }
 
     /// <summary>

@@ -104,6 +104,73 @@ public class ResourceLimitTests
         }
     }
 
+    [Test]
+    public void AnAsynchronousBodyReadThatReceivesNothingIsAnswered408AfterTheIOTimeout()
+    {
+        // No minimum rate: only the IOTimeout on the read, which the monitor's sweep enforces for asynchronous reads.
+        var failure = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var server = new TestServer(
+            new LambdaWorker(async c =>
+            {
+                var buffer = new byte[100];
+                try
+                {
+                    while (await c.RequestBody.ReadAsync(buffer) > 0)
+                    {
+                    }
+                }
+                catch (Exception e)
+                {
+                    failure.TrySetResult(e);
+                    throw;
+                }
+
+                c.Response.Write("read"u8);
+            }),
+            limits: new ServerLimits { MinRequestBodyDataRate = null, IOTimeout = TimeSpan.FromSeconds(2) });
+        using var client = server.Connect();
+        var clock = Stopwatch.StartNew();
+        client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
+
+        var response = client.ReadResponse();
+        TestContext.Out.WriteLine($"{response.StatusLine} after {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.That(response.StatusLine, Is.EqualTo("HTTP/1.1 408 Request Timeout"));
+        Assert.That(clock.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(1.9)).And.LessThan(TimeSpan.FromSeconds(20)));
+        Assert.That(failure.Task.Wait(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(failure.Task.Result, Is.TypeOf<BadRequestException>().With.Property(nameof(BadRequestException.Reason)).EqualTo(RequestRejectionReason.RequestBodyTimeout));
+        Assert.That(Wire.ServerClosed(client), Is.True);
+    }
+
+    [Test]
+    public void TheIOTimeoutOnAsynchronousBodyReadsCountsEachWaitNotTheWholeBody()
+    {
+        using var server = new TestServer(
+            new LambdaWorker(async c =>
+            {
+                var buffer = new byte[100];
+                var total = 0;
+                int n;
+                while ((n = await c.RequestBody.ReadAsync(buffer)) > 0)
+                {
+                    total += n;
+                }
+
+                c.Response.Write(Encoding.ASCII.GetBytes($"read {total}"));
+            }),
+            limits: new ServerLimits { MinRequestBodyDataRate = null, IOTimeout = TimeSpan.FromSeconds(2) });
+        using var client = server.Connect();
+        client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n");
+
+        // 4 s of body in all, each wait under the 2 s timeout.
+        for (var i = 0; i < 4; i++)
+        {
+            Thread.Sleep(1000);
+            client.Send("x");
+        }
+
+        Assert.That(client.ReadResponse().BodyText, Is.EqualTo("read 4"));
+    }
+
     /// <summary>Serves <paramref name="send"/> to a client that never reads: the send must fail within 20 s and the connection close.</summary>
     private static void AssertCutWhenTheClientNeverReads(Func<RequestContext, Task> send, ServerLimits limits, string neverCut)
     {
