@@ -41,7 +41,7 @@ public sealed class OwinWorker : Worker
 
     /// <inheritdoc />
     /// <remarks>Every key README.md documents; any other key stops the server at start (a typo must not pass silently).</remarks>
-    protected override IReadOnlyCollection<string> AppInfoKeys { get; } = ["owin_app", "startup", "app", "path_base", "host_addresses", "websocket_keep_alive", "websocket_max_message_size"];
+    protected internal override IReadOnlyCollection<string> AppInfoKeys { get; } = ["owin_app", "startup", "app", "path_base", "host_addresses", "websocket_keep_alive", "websocket_max_message_size"];
 
     /// <inheritdoc />
     protected override void Initialize()

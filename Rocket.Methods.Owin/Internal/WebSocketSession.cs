@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using NLog;
+using MonitorDeadline = RocketOwin.Internal.MonitorDeadline;
 
 namespace RocketOwin.Methods.Owin.Internal;
 
@@ -264,7 +265,7 @@ internal sealed partial class WebSocketSession
         Log.Debug("WebSocket {0} from {1}: {2}; closing with 1009.", _target, _connection.RemoteEndPoint, description);
         try
         {
-            using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
+            using var timeout = new MonitorDeadline(CloseHandshakeTimeout); // the monitor's timer: no runtime timer thread per close
             await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, description, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException)
@@ -325,7 +326,7 @@ internal sealed partial class WebSocketSession
     {
         try
         {
-            using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
+            using var timeout = new MonitorDeadline(CloseHandshakeTimeout); // the monitor's timer: no runtime timer thread per close
             switch (_socket.State)
             {
                 case WebSocketState.CloseReceived:

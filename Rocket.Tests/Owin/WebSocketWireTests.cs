@@ -127,6 +127,28 @@ public class WebSocketWireTests
     }
 
     [Test]
+    public void AClientThatNeverAnswersTheServersCloseIsCutAfterTheTwoSecondCloseHandshake()
+    {
+        // The WebSocketFunc returns without closing: the server sends its close and waits (bounded) for the client's.
+        using var server = Serve(env =>
+        {
+            ((WebSocketAccept)env["websocket.Accept"])(null!, _ => Task.CompletedTask);
+            return Task.CompletedTask;
+        });
+        using var client = server.Connect();
+        Handshake(client);
+        var (opcode, payload) = ReadFrame(client);
+        Assert.That(opcode, Is.EqualTo(0x8));
+        Assert.That(CloseStatus(payload), Is.EqualTo(1000));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.That(RocketOwin.Tests.Wire.Wire.WaitUntil(() => server.Server.ConnectionCount == 0, WaitLimit), Is.True, "the connection outlived the close handshake's timeout");
+        TestContext.Out.WriteLine($"closed {clock.Elapsed.TotalSeconds:0.0} s after the server's close frame");
+        Assert.That(clock.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(1)), "closed before the client had its time to answer");
+        Assert.That(RocketOwin.Tests.Wire.Wire.ServerClosed(client), Is.True);
+    }
+
+    [Test]
     public void AnOpaqueUpgradeHandsTheApplicationTheRawStream()
     {
         using var server = Serve(env =>
