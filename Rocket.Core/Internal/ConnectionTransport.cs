@@ -222,7 +222,7 @@ internal sealed class ConnectionTransport
         try
         {
             Socket.Shutdown(SocketShutdown.Send);
-            using var timeout = new CancellationTokenSource(linger);
+            using var timeout = new MonitorDeadline(linger);
             var scratch = new byte[1024];
             while (true)
             {
@@ -253,7 +253,7 @@ internal sealed class ConnectionTransport
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            using var timeout = new MonitorDeadline(TimeSpan.FromSeconds(5));
             await tls.WriteAsync(data, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NotSupportedException || ClientGone.Is(e))

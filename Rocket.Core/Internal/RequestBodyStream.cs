@@ -143,7 +143,7 @@ internal sealed class RequestBodyStream : Stream
     private async ValueTask<bool> DrainRestAsync(long limit, TimeSpan timeout)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(4096);
-        using var deadline = new CancellationTokenSource(timeout);
+        using var deadline = new MonitorDeadline(timeout); // no runtime timer (thread) per drain
         long drained = 0;
         try
         {
@@ -158,7 +158,7 @@ internal sealed class RequestBodyStream : Stream
 
             return true;
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
         {
             return false;
         }
