@@ -102,6 +102,45 @@ public sealed class RocketCommandThreadTests
         }
     }
 
+    [Test]
+    public void DrainingRequestBodiesTheApplicationLeftUnreadStartsNoRuntimeTimerThread()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("Thread names are read from /proc.");
+        }
+
+        var plugins = DotNetCli.NewTempDirectory("rocket-drain-timer");
+        try
+        {
+            DotNetCli.CopyOwinPlugin(plugins);
+            var app = typeof(WebSocketEchoStartup).Assembly.Location;
+            using var rocket = RocketProcess.StartOnOneCore($"--plugins \"{plugins}\" --method owin --bind 127.0.0.1:0 --min-threads {MinThreads} --app \"{app}\" --set startup={typeof(WebSocketEchoStartup).FullName}");
+            var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, rocket.WaitForPort());
+
+            // The app answers 400 without reading the body; the rest of the body arrives after the answer, so the server
+            // drains it asynchronously under UnreadBodyDrainTimeout (a runtime timer there started ".NET Timer").
+            for (var i = 0; i < 20; i++)
+            {
+                using var client = new RawClient(endPoint, timeoutMs: 20_000);
+                client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" + new string('a', 100));
+                Assert.That(client.ReadResponse().StatusCode, Is.EqualTo(400));
+                client.Send(new string('b', 1900) + "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                Assert.That(client.ReadResponse().StatusCode, Is.EqualTo(400), "the drained connection serves its next request");
+            }
+
+            var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
+                .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            Assert.That(names, Has.None.EqualTo(".NET Timer"), string.Join(", ", names));
+        }
+        finally
+        {
+            DotNetCli.DeleteQuietly(plugins);
+        }
+    }
+
     private static long VoluntaryContextSwitches(int pid)
         => long.Parse(
             File.ReadLines($"/proc/{pid}/task/{pid}/status").Single(l => l.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)).Split(':')[1].Trim(),
