@@ -204,7 +204,8 @@ public sealed class ServerLimits
     /// garbage collection that returns to the OS what the burst left committed: the .NET GC otherwise keeps its gen0 budget
     /// and the space around the burst's survivors (e.g. 10,000 WebSocket handshakes, then idle sockets) for as long as nothing
     /// allocates. At most one per quiet period, never under load; its pause (tens of milliseconds at 10,000 open WebSockets)
-    /// is logged at Debug. Default 5 s; from 1 s (the monitor's tick) to 1 day; null: off (the GC alone decides, as in
+    /// is logged at Debug. Skipped while the heap exceeds 256 MiB (there the heap is the application's own data and the pause
+    /// would be long). Default 5 s; from 1 s (the monitor's tick) to 1 day; null: off (the GC alone decides, as in
     /// Kestrel). Process-wide: several servers in one process share one collection.
     /// </summary>
     public TimeSpan? QuietCollectionDelay

@@ -24,6 +24,14 @@ internal static class QuietCollector
     /// <summary>The least allocation since the last quiet collection that makes one worth its pause (below that the gen0 budget alone covers it).</summary>
     public const long MinBurstBytes = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Largest heap (as the last collection left it) the quiet-time collection still compacts: its pause grows with the heap
+    /// (65-157 ms at ~35 MB on this project's 2-core machines), and beyond this much the heap is the application's own data
+    /// (caches, not per-connection garbage), where a pause of seconds would cost more than the memory it returns.
+    /// Settable for tests.
+    /// </summary>
+    internal static long MaxHeapBytes = 256L * 1024 * 1024;
+
     private static readonly Lock Gate = new();
     private static long _lastTick;
     private static long _lastAllocated;
@@ -73,7 +81,16 @@ internal static class QuietCollector
                 return false;
             }
 
-            var committedBefore = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            var before = GC.GetGCMemoryInfo();
+            if (before.HeapSizeBytes > MaxHeapBytes)
+            {
+                // Too big to pause for: count this burst as handled, so the check waits for the next one.
+                _allocatedAtCollection = allocated;
+                _heapAtCollection = before.HeapSizeBytes;
+                return false;
+            }
+
+            var committedBefore = before.TotalCommittedBytes;
             var started = Stopwatch.GetTimestamp();
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             var pause = Stopwatch.GetElapsedTime(started);

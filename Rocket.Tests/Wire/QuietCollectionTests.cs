@@ -72,6 +72,26 @@ public class QuietCollectionTests
         Assert.That(QuietCollector.Collections, Is.EqualTo(before));
     }
 
+    [Test]
+    public void AHeapLargerThanTheCollectorsLimitIsNotCompactedAfterABurst()
+    {
+        var limit = QuietCollector.MaxHeapBytes;
+        QuietCollector.MaxHeapBytes = 1024; // every heap is larger
+        try
+        {
+            using var server = new TestServer(new AllocatingWorker(), minThreads: 2, limits: new ServerLimits { QuietCollectionDelay = TimeSpan.FromSeconds(1) });
+            using var client = server.Connect();
+            Burst(client);
+            var before = QuietCollector.Collections;
+            Thread.Sleep(TimeSpan.FromSeconds(3.5));
+            Assert.That(QuietCollector.Collections, Is.EqualTo(before), "compacted a heap above MaxHeapBytes");
+        }
+        finally
+        {
+            QuietCollector.MaxHeapBytes = limit;
+        }
+    }
+
     /// <summary>Requests that together allocate more than the collector's burst threshold (which grows with the heap).</summary>
     private static void Burst(RawClient client)
     {
