@@ -105,7 +105,15 @@ internal sealed class UpstreamConnectionPool
             foreach (var cancel in late)
             {
                 // Outside the lock: cancelling runs the connect's own cleanup synchronously.
-                cancel.Cancel();
+                try
+                {
+                    cancel.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The connect finished (and disposed its source) after the list was read: nothing left to cut. Without
+                    // this the throw would end the sweep early: the other late connects and the waits would go untimed.
+                }
             }
         }
 
