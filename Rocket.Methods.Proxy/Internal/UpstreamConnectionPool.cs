@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using RocketOwin.Internal;
 
 namespace RocketOwin.Methods.Proxy.Internal;
 
@@ -22,12 +23,9 @@ internal sealed class UpstreamConnectionPool
     private readonly List<UpstreamConnection> _idle = [];
     private readonly List<UpstreamConnection> _all = [];
 
-    /// <summary>Connects under way, each with its deadline: the sweep cancels those past connect_timeout (no timer per connect).</summary>
-    private readonly List<(CancellationTokenSource Cancel, long Deadline)> _connecting = [];
     private readonly SemaphoreSlim? _limit;
     private readonly EndPoint _endPoint;
     private readonly TimeSpan _connectTimeout;
-    private readonly long _connectTimeoutMs;
     private readonly long _keepAliveMs;
     private readonly long _upstreamTimeoutMs;
 
@@ -37,7 +35,6 @@ internal sealed class UpstreamConnectionPool
             ? new IPEndPoint(address, baseUri.Port)
             : new DnsEndPoint(baseUri.IdnHost, baseUri.Port);
         _connectTimeout = options.ConnectTimeout;
-        _connectTimeoutMs = (long)options.ConnectTimeout.TotalMilliseconds;
         _keepAliveMs = (long)options.KeepAliveTimeout.TotalMilliseconds;
         _upstreamTimeoutMs = (long)options.UpstreamTimeout.TotalMilliseconds;
         _limit = options.MaxConnections > 0 ? new SemaphoreSlim(options.MaxConnections, options.MaxConnections) : null;
@@ -85,38 +82,9 @@ internal sealed class UpstreamConnectionPool
         _limit?.Release();
     }
 
-    /// <summary>Times connects and waits, starts client watches and ages idle connections out; called every ~100 ms.</summary>
+    /// <summary>Times waits, starts client watches and ages idle connections out; called every ~100 ms.</summary>
     public void Sweep(long now)
     {
-        List<CancellationTokenSource>? late = null;
-        lock (_connecting)
-        {
-            foreach (var (cancel, deadline) in _connecting)
-            {
-                if (now >= deadline)
-                {
-                    (late ??= []).Add(cancel);
-                }
-            }
-        }
-
-        if (late is not null)
-        {
-            foreach (var cancel in late)
-            {
-                // Outside the lock: cancelling runs the connect's own cleanup synchronously.
-                try
-                {
-                    cancel.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The connect finished (and disposed its source) after the list was read: nothing left to cut. Without
-                    // this the throw would end the sweep early: the other late connects and the waits would go untimed.
-                }
-            }
-        }
-
         lock (_all)
         {
             foreach (var connection in _all)
@@ -260,20 +228,15 @@ internal sealed class UpstreamConnectionPool
             : new Socket(SocketType.Stream, ProtocolType.Tcp);
         socket.NoDelay = true;
 
-        // Timed by the sweep, not by a CancellationTokenSource with a delay: that would start the runtime's timer
+        // The monitor's deadline, not a CancellationTokenSource with a delay: that would start the runtime's timer
         // thread (and thread-pool workers for its callbacks) in a process whose every other wait is on the engine thread.
-        using var timeout = new CancellationTokenSource();
-        var pending = (timeout, Environment.TickCount64 + _connectTimeoutMs);
-        lock (_connecting)
-        {
-            _connecting.Add(pending);
-        }
+        using var timeout = new MonitorDeadline(_connectTimeout);
 
         try
         {
             await socket.ConnectAsync(_endPoint, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (timeout.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (timeout.Token.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             socket.Dispose();
             throw new TimeoutException($"no connection within connect_timeout ({_connectTimeout.TotalSeconds:0.###} s)");
@@ -282,13 +245,6 @@ internal sealed class UpstreamConnectionPool
         {
             socket.Dispose();
             throw;
-        }
-        finally
-        {
-            lock (_connecting)
-            {
-                _connecting.Remove(pending);
-            }
         }
 
         // Non-blocking: UpstreamConnection.SendAsync tries a plain send(2) first (asynchronous operations work either way).
