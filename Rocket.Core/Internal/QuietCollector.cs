@@ -50,10 +50,13 @@ internal static class QuietCollector
         {
             lock (Gate)
             {
-                return Math.Max(MinBurstBytes, _heapAtCollection);
+                return Threshold;
             }
         }
     }
+
+    /// <summary>The burst that makes a collection worth its pause: at least as much allocated as the heap it walks (under <see cref="Gate"/>).</summary>
+    private static long Threshold => Math.Max(MinBurstBytes, _heapAtCollection);
 
     /// <summary>
     /// One look, from a monitor sweep at <paramref name="now"/> (Stopwatch ticks): collects when the process has allocated
@@ -73,10 +76,9 @@ internal static class QuietCollector
             _lastTick = now;
             _lastAllocated = allocated;
 
-            // The burst must be worth a full collection: at least as much allocated as the heap that collection walks, so
-            // its cost stays proportional to the work that made the garbage.
+            // The burst must be worth a full collection, so its cost stays proportional to the work that made the garbage.
             var burst = allocated - _allocatedAtCollection;
-            if (now - _activeAt < delay.TotalSeconds * Stopwatch.Frequency || burst < Math.Max(MinBurstBytes, _heapAtCollection))
+            if (now - _activeAt < delay.TotalSeconds * Stopwatch.Frequency || burst < Threshold)
             {
                 return false;
             }
