@@ -282,8 +282,7 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
                         // The receive is awaited here rather than through ReceiveMoreAsync: one state machine less per
                         // request (this whole wait is timed already).
                         connection.MakeRoom(4096);
-                        var receive = connection.Socket.ReceiveAsync(connection.ReadBuffer.AsMemory(connection.End), SocketFlags.None);
-                        n = receive.IsCompleted ? receive.GetAwaiter().GetResult() : await receive.ConfigureAwait(false);
+                        n = await connection.Socket.ReceiveAsync(connection.ReadBuffer.AsMemory(connection.End), SocketFlags.None).ConfigureAwait(false);
                         connection.End += n;
                     }
                 }
