@@ -98,7 +98,10 @@ public sealed class ServerLimits
         set => _ioTimeout = Check(value, nameof(IOTimeout));
     }
 
-    /// <summary>Longest TLS handshake. Default 10 s (Kestrel's HandshakeTimeout).</summary>
+    /// <summary>
+    /// Longest TLS handshake, counted from the accept. Default 10 s (Kestrel's HandshakeTimeout). Checked by the connection
+    /// monitor's once-a-second sweep (so up to a second late), not by a timer per connection.
+    /// </summary>
     public TimeSpan TlsHandshakeTimeout
     {
         get => _tlsHandshakeTimeout;

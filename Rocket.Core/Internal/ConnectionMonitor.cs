@@ -74,6 +74,16 @@ internal sealed class ConnectionMonitor : IDisposable
     {
         if (!c.IsIdle)
         {
+            if (c.HandshakeDeadline is var handshakeDeadline && handshakeDeadline != 0 && now > handshakeDeadline && !c.IsClosed)
+            {
+                // Both directions: the pending receive (the ClientHello's peek or the handshake's read) ends, and the
+                // handshake fails and closes the connection on its own path.
+                RocketLog.Main.Debug("Connection {0} from {1} did not finish its TLS handshake within TlsHandshakeTimeout; cut.", c.Id, c.RemoteEndPoint);
+                c.HandshakeDeadline = 0;
+                c.CutStalledTransfer(receiveOnly: false);
+                return;
+            }
+
             if (c.WriteDeadline is var deadline && deadline != 0 && now > deadline && !c.IsClosed)
             {
                 RocketLog.Main.Debug("Connection {0} from {1} took a response slower than MinResponseDataRate; aborted.", c.Id, c.RemoteEndPoint);

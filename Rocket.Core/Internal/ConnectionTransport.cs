@@ -18,6 +18,7 @@ internal sealed class ConnectionTransport
     private List<ArraySegment<byte>>? _gather;
     private int _state;
     private long _writeDeadline;
+    private long _handshakeDeadline;
     private int _stalled;
     private bool _wakeUnconfirmed;
 
@@ -75,6 +76,16 @@ internal sealed class ConnectionTransport
 
     /// <summary>Stopwatch ticks when the current request's first byte arrived (or the connection was accepted), 0 when no request is being read.</summary>
     public long HeadStartedAt { get; set; }
+
+    /// <summary>
+    /// Stopwatch ticks by which a TLS handshake in progress must finish (<see cref="ServerLimits.TlsHandshakeTimeout"/>;
+    /// the monitor's sweep cuts it after that), 0 when no handshake is in progress.
+    /// </summary>
+    public long HandshakeDeadline
+    {
+        get => Volatile.Read(ref _handshakeDeadline);
+        set => Volatile.Write(ref _handshakeDeadline, value);
+    }
 
     /// <summary>True when the last readiness check found data (or EOF) waiting, so one receive will not block.</summary>
     public bool KnownReadable { get; set; }

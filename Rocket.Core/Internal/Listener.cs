@@ -445,6 +445,9 @@ internal sealed class Listener
         Server.Table.Add(connection);
         if (IsSecure)
         {
+            // Timed by the monitor's sweep (ConnectionMonitor), not a CancellationTokenSource per connection: that would
+            // start the runtime's timer thread and put a timer-queue entry in and out for every TLS connection.
+            connection.HandshakeDeadline = connection.HeadStartedAt + (long)(Server.Limits.TlsHandshakeTimeout.TotalSeconds * Stopwatch.Frequency);
             _ = HandshakeAsync(connection);
         }
         else if (connection.WaitForData())
@@ -455,12 +458,11 @@ internal sealed class Listener
 
     private async Task HandshakeAsync(ConnectionTransport connection)
     {
-        using var timeout = new CancellationTokenSource(Server.Limits.TlsHandshakeTimeout);
         try
         {
             // A TLS ClientHello starts with 0x16 (handshake record). Anything else is plain HTTP or noise.
             var first = new byte[1];
-            var n = await connection.Socket.ReceiveAsync(first, SocketFlags.Peek, timeout.Token).ConfigureAwait(false);
+            var n = await connection.Socket.ReceiveAsync(first, SocketFlags.Peek).ConfigureAwait(false);
             if (n == 0)
             {
                 connection.Close(abort: false);
@@ -469,7 +471,7 @@ internal sealed class Listener
 
             if (first[0] != 0x16)
             {
-                await connection.Socket.SendAsync(PlainHttpOnTlsPort, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                await connection.Socket.SendAsync(PlainHttpOnTlsPort, SocketFlags.None).ConfigureAwait(false);
                 connection.Close(abort: false);
                 return;
             }
@@ -484,14 +486,17 @@ internal sealed class Listener
                     RemoteCertificateValidationCallback = (_, _, _, _) => true,
                     EnabledSslProtocols = SslProtocols.None, // the OS's defaults: TLS 1.2 and 1.3
                     ApplicationProtocols = [SslApplicationProtocol.Http11],
-                },
-                timeout.Token).ConfigureAwait(false);
+                }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AuthenticationException || ClientGone.Is(e))
         {
             Log.Debug("TLS handshake with {0} on {1} failed: {2}", connection.RemoteEndPoint, this, e.Message);
             connection.Close(abort: true);
             return;
+        }
+        finally
+        {
+            connection.HandshakeDeadline = 0;
         }
 
         connection.HeadStartedAt = Stopwatch.GetTimestamp();

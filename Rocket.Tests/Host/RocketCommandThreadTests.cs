@@ -103,7 +103,7 @@ public sealed class RocketCommandThreadTests
     }
 
     [Test]
-    public void DrainingRequestBodiesTheApplicationLeftUnreadStartsNoRuntimeTimerThread()
+    public void DrainingRequestBodiesTheApplicationLeftUnreadStartsNoRuntimeTimerOrThreadPoolThread()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -127,6 +127,53 @@ public sealed class RocketCommandThreadTests
                 Assert.That(client.ReadResponse().StatusCode, Is.EqualTo(400));
                 client.Send(new string('b', 1900) + "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
                 Assert.That(client.ReadResponse().StatusCode, Is.EqualTo(400), "the drained connection serves its next request");
+            }
+
+            var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
+                .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            Assert.That(names, Has.None.EqualTo(".NET Timer"), string.Join(", ", names));
+
+            // The drain's receives complete on the socket engine's thread; the awaitable receive's window between starting
+            // and registering its continuation sent a drain whose rest arrived at once to the .NET thread pool.
+            Assert.That(names.Where(n => n.StartsWith(".NET TP", StringComparison.Ordinal)), Is.Empty, string.Join(", ", names));
+        }
+        finally
+        {
+            DotNetCli.DeleteQuietly(plugins);
+        }
+    }
+
+    [Test]
+    public void TlsConnectionsStartNoRuntimeTimerThread()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("Thread names are read from /proc.");
+        }
+
+        var plugins = DotNetCli.NewTempDirectory("rocket-tls-timer");
+        try
+        {
+            using var certificates = new TestCertificates();
+            DotNetCli.CopyOwinPlugin(plugins);
+            var app = typeof(WebSocketEchoStartup).Assembly.Location;
+            using var rocket = RocketProcess.StartOnOneCore($"--plugins \"{plugins}\" --method owin --bind \"127.0.0.1:0,{certificates.KeyFile},{certificates.CertificateFile}\" --min-threads {MinThreads} --app \"{app}\" --set startup={typeof(WebSocketEchoStartup).FullName}");
+            var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, rocket.WaitForPort());
+
+            // Each TLS connection's handshake is timed (TlsHandshakeTimeout); a CancellationTokenSource per handshake
+            // started ".NET Timer".
+            for (var i = 0; i < 10; i++)
+            {
+                using var tcp = new System.Net.Sockets.TcpClient();
+                tcp.Connect(endPoint);
+                tcp.ReceiveTimeout = tcp.SendTimeout = 20_000;
+                using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
+                ssl.AuthenticateAsClient("localhost");
+                ssl.Write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8);
+                using var reader = new StreamReader(ssl, System.Text.Encoding.ASCII);
+                Assert.That(reader.ReadLine(), Is.EqualTo("HTTP/1.1 400 Bad Request"), "the echo app answers 400 to a plain GET");
             }
 
             var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
