@@ -328,6 +328,32 @@ internal sealed class HttpExchange
     }
 
     /// <summary>
+    /// The free input space for one body receive the caller makes itself (<see cref="UnreadBodyDrain"/>), timed as a body
+    /// wait like <see cref="ReceiveMoreAsync"/>; <see cref="EndBodyReceive"/> must follow.
+    /// </summary>
+    public Memory<byte> BeginBodyReceive()
+    {
+        Connection.KnownReadable = false;
+        MakeRoom(InitialInputSize);
+        BeginBodyWait();
+        return _input.AsMemory(_inEnd);
+    }
+
+    /// <summary>Ends a receive begun with <see cref="BeginBodyReceive"/>: its bytes join the buffered input.</summary>
+    /// <exception cref="IOException">The receive failed (e.g. the client reset the connection).</exception>
+    /// <exception cref="BadRequestException">End of stream before the body ended, or the client stalled.</exception>
+    public void EndBodyReceive(System.Net.Sockets.SocketError error, int received)
+    {
+        EndBodyWait();
+        if (error != System.Net.Sockets.SocketError.Success)
+        {
+            throw new IOException($"receive failed: {error}", new System.Net.Sockets.SocketException((int)error));
+        }
+
+        _inEnd += CountBodyBytes(received);
+    }
+
+    /// <summary>
     /// Receives more body bytes asynchronously. The <see cref="ServerLimits.IOTimeout"/> on this wait is the monitor's
     /// (<see cref="BodyWaitTimedOut"/>, checked by its once-a-second sweep, which cuts the receive side): no timer or
     /// token source per read, so bodies read asynchronously never start the runtime's timer thread.

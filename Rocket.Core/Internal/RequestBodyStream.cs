@@ -101,62 +101,83 @@ internal sealed class RequestBodyStream : Stream
     /// <summary>
     /// Reads and discards what the handler left of the body: true when it ended within <paramref name="limit"/> bytes and
     /// <paramref name="timeout"/>. What is already buffered is discarded at once; the rest is received asynchronously, so a
-    /// client that trickles its body holds no worker thread. Fails with <see cref="BadRequestException"/> on bad framing.
+    /// client that trickles its body holds no worker thread: then the result is null and <paramref name="onEnd"/> gets it
+    /// (with the failure that ended the drain, if any). Fails with <see cref="BadRequestException"/> on bad framing.
     /// </summary>
-    public ValueTask<bool> DrainAsync(long limit, TimeSpan timeout)
+    public bool? Drain(long limit, TimeSpan timeout, Action<HttpExchange, bool, Exception?> onEnd)
     {
         if (IsComplete)
         {
-            return new(true);
+            return true;
         }
 
         if (!_started && _exchange.Request.ExpectsContinue)
         {
             // The client is waiting for 100 Continue and has not sent the body: nothing to drain, but the connection cannot be reused safely.
-            return new(false);
+            return false;
         }
 
         _started = true;
-        long drained = 0;
+        var left = limit;
+        if (DrainBuffered(ref left) is { } decided)
+        {
+            return decided;
+        }
+
+        if (_exchange.Connection.Tls is null)
+        {
+            return UnreadBodyDrain.Start(_exchange, left, timeout, onEnd);
+        }
+
+        var rest = DrainRestOverTlsAsync(left, timeout);
+        if (rest.IsCompleted)
+        {
+            return rest.Result;
+        }
+
+        _ = EndDrainOverTlsAsync(rest, onEnd);
+        return null;
+    }
+
+    /// <summary>
+    /// Discards the buffered body bytes, counting them against <paramref name="left"/>: true when the body ended within it,
+    /// false when it cannot (past the limit, or a declared length that will not fit), null when more must be received.
+    /// </summary>
+    public bool? DrainBuffered(ref long left)
+    {
         Span<byte> scratch = stackalloc byte[4096];
         int n;
         while ((n = TryReadBuffered(scratch)) > 0)
         {
-            drained += n;
+            left -= n;
         }
 
         if (IsComplete)
         {
-            return new(drained <= limit);
+            return left >= 0;
         }
 
         // A declared length past what may still be drained will not fit: do not wait for it.
-        return drained > limit || (!_isChunked && _remaining > limit - drained)
-            ? new(false)
-            : DrainRestAsync(limit - drained, timeout);
+        return left < 0 || (!_isChunked && _remaining > left) ? false : null;
     }
 
     public override void Flush()
     {
     }
 
-    private async ValueTask<bool> DrainRestAsync(long limit, TimeSpan timeout)
+    /// <summary>The rest of <see cref="Drain"/> over TLS, where every read goes through the SslStream.</summary>
+    private async ValueTask<bool> DrainRestOverTlsAsync(long left, TimeSpan timeout)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(4096);
         using var deadline = new MonitorDeadline(timeout); // no runtime timer (thread) per drain
-        long drained = 0;
         try
         {
-            while (!IsComplete)
+            while (!IsComplete && left >= 0)
             {
-                drained += await ReadAsync(scratch, deadline.Token).ConfigureAwait(false);
-                if (drained > limit)
-                {
-                    return false;
-                }
+                left -= await ReadAsync(scratch, deadline.Token).ConfigureAwait(false);
             }
 
-            return true;
+            return left >= 0;
         }
         catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
         {
@@ -166,6 +187,22 @@ internal sealed class RequestBodyStream : Stream
         {
             ArrayPool<byte>.Shared.Return(scratch);
         }
+    }
+
+    private async Task EndDrainOverTlsAsync(ValueTask<bool> rest, Action<HttpExchange, bool, Exception?> onEnd)
+    {
+        var drained = false;
+        Exception? failure = null;
+        try
+        {
+            drained = await rest.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        onEnd(_exchange, drained, failure);
     }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

@@ -231,23 +231,29 @@ internal static class RequestFinisher
             }
 
             var keepAlive = response.KeepAlive;
+            var logged = false;
             if (keepAlive && !exchange.Body.IsComplete)
             {
                 // Answer before draining what the handler left unread: the client may wait for the answer before sending the rest.
                 await FlushAsync(exchange, onWorkerThread).ConfigureAwait(false);
-                var drain = StartDrain(exchange);
-                if (!drain.IsCompleted)
+
+                // Logged first: a drain that goes asynchronous may end, and the connection serve its next request, before
+                // StartDrain returns.
+                RequestLog.Completed(exchange, response.StatusCode);
+                logged = true;
+                if (StartDrain(exchange) is not { } drained)
                 {
-                    // The rest of the body trickles in asynchronously; the worker thread moves on.
-                    RequestLog.Completed(exchange, response.StatusCode);
-                    _ = FinishDrainAsync(exchange, drain);
+                    // The rest of the body trickles in asynchronously (EndDrain serves the connection on); the worker moves on.
                     return TurnResult.Handed;
                 }
 
-                keepAlive = drain.Result;
+                keepAlive = drained;
             }
 
-            RequestLog.Completed(exchange, response.StatusCode);
+            if (!logged)
+            {
+                RequestLog.Completed(exchange, response.StatusCode);
+            }
 
             // Pipelined requests already buffered get their responses batched into one send (on a worker thread, which serves them next).
             if (!onWorkerThread || !keepAlive || exchange.BufferedInput == 0 || exchange.Output.Count >= exchange.Limits.ResponseBufferSize)
@@ -289,37 +295,34 @@ internal static class RequestFinisher
         }
     }
 
-    /// <summary>Starts discarding the body the handler left unread; the result is false when the connection cannot be reused (too much left, too slow, or bad framing found while draining).</summary>
-    private static ValueTask<bool> StartDrain(HttpExchange exchange)
+    /// <summary>
+    /// Starts discarding the body the handler left unread; the result is false when the connection cannot be reused (too
+    /// much left, too slow, or bad framing found while draining), null when the drain went asynchronous (EndDrain ends it).
+    /// </summary>
+    private static bool? StartDrain(HttpExchange exchange)
     {
         try
         {
-            var drain = exchange.Body.DrainAsync(exchange.Limits.MaxUnreadBodyToDrain, exchange.Limits.UnreadBodyDrainTimeout);
-            return drain.IsCompleted ? new(drain.Result) : drain;
+            return exchange.Body.Drain(exchange.Limits.MaxUnreadBodyToDrain, exchange.Limits.UnreadBodyDrainTimeout, EndDrain);
         }
         catch (BadRequestException e)
         {
             LogUndrained(exchange, e);
-            return new(false);
+            return false;
         }
     }
 
-    /// <summary>Ends a drain that went asynchronous: the connection is served on, or closed.</summary>
-    private static async Task FinishDrainAsync(HttpExchange exchange, ValueTask<bool> drain)
+    /// <summary>Ends a drain that went asynchronous, where its last receive completed: the connection is served on, or closed.</summary>
+    private static void EndDrain(HttpExchange exchange, bool keepAlive, Exception? failure)
     {
-        var keepAlive = false;
-        try
-        {
-            keepAlive = await drain.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is BadRequestException || ClientGone.Is(e))
+        if (failure is BadRequestException || (failure is not null && ClientGone.Is(failure)))
         {
             // The response is already out; the body's fault only means the connection ends here.
-            LogUndrained(exchange, e);
+            LogUndrained(exchange, failure);
         }
-        catch (Exception e)
+        else if (failure is not null)
         {
-            RocketLog.Errors.Error(e, "Draining the unread body of {0} {1} failed; connection closed.", exchange.Request.Method, exchange.Request.Target);
+            RocketLog.Errors.Error(failure, "Draining the unread body of {0} {1} failed; connection closed.", exchange.Request.Method, exchange.Request.Target);
         }
 
         var connection = exchange.Connection;
