@@ -159,7 +159,7 @@ internal sealed class RequestWriter(ProxyOptions options)
         {
             w.Append("X-Forwarded-For: "u8);
             AppendPrevious(head.Headers, "X-Forwarded-For", ref w);
-            w.Append(connection.RemoteEndPoint.Address);
+            w.AppendClientAddress(connection.RemoteEndPoint.Address);
             w.Append(connection.IsSecure ? "\r\nX-Forwarded-Proto: https\r\n"u8 : "\r\nX-Forwarded-Proto: http\r\n"u8);
             if (head.Host.Length > 0)
             {
@@ -252,11 +252,27 @@ internal sealed class RequestWriter(ProxyOptions options)
             Length += written;
         }
 
-        public void Append(IPAddress address)
+        /// <summary>
+        /// The client's address as text: formatted once per address on this upstream connection (the last one is kept), not
+        /// per request; clients of one pooled connection are usually the same connection, or the same address, again.
+        /// </summary>
+        public void AppendClientAddress(IPAddress address)
         {
-            Ensure(64);
-            address.TryFormat(_buffer.AsSpan(Length), out var written);
-            Length += written;
+            if (!ReferenceEquals(address, connection.ClientAddress) && !address.Equals(connection.ClientAddress))
+            {
+                if (!address.TryFormat(connection.ClientAddressText, out var formatted))
+                {
+                    Ensure(64);
+                    address.TryFormat(_buffer.AsSpan(Length), out var written);
+                    Length += written;
+                    return;
+                }
+
+                connection.ClientAddressLength = formatted;
+                connection.ClientAddress = address;
+            }
+
+            Append(connection.ClientAddressText.AsSpan(0, connection.ClientAddressLength));
         }
 
         private void Ensure(int bytes)

@@ -55,6 +55,14 @@ internal sealed class UpstreamConnection
     /// <summary>Where request heads are written (grown for a large head, then kept).</summary>
     public byte[] WriteBuffer { get; set; } = new byte[InitialBufferSize];
 
+    /// <summary>The client address last written into a request head here (X-Forwarded-For), whose text is <see cref="ClientAddressText"/>.</summary>
+    public System.Net.IPAddress? ClientAddress { get; set; }
+
+    /// <summary>The text of <see cref="ClientAddress"/> (its first <see cref="ClientAddressLength"/> bytes): IPv6 with a scope fits.</summary>
+    public byte[] ClientAddressText { get; } = new byte[64];
+
+    public int ClientAddressLength { get; set; }
+
     /// <summary>Requests finished on it: more than 0 means it came from the pool and the upstream may have closed it meanwhile.</summary>
     public int Requests { get; set; }
 

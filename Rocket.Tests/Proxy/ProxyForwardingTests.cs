@@ -80,6 +80,30 @@ public class ProxyForwardingTests
     }
 
     [Test]
+    public void XForwardedForNamesEachClientsOwnAddressWhenClientsAlternateOnOnePooledUpstreamConnection()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("Binding a client to 127.0.0.2 needs Linux's whole 127/8 loopback.");
+        }
+
+        using var upstream = new TestServer(ProxyServer.HeaderEcho());
+        using var proxy = ProxyServer.Start(upstream.Url());
+
+        // One request at a time: each goes out on the one pooled upstream connection, which keeps the last client's address text.
+        foreach (var from in new[] { "127.0.0.1", "127.0.0.2", "127.0.0.2", "127.0.0.1", "127.0.0.2" })
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(from), 0));
+            socket.Connect(proxy.EndPoint);
+            socket.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+            using var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: false) { ReadTimeout = 10_000 };
+            using var reader = new StreamReader(stream, Encoding.Latin1);
+            Assert.That(reader.ReadToEnd(), Does.Contain("X-Forwarded-For: " + from + "\n"), "the request from " + from);
+        }
+    }
+
+    [Test]
     public void ForwardedAndViaAreAddedWhenEnabled()
     {
         using var upstream = new TestServer(ProxyServer.HeaderEcho());
