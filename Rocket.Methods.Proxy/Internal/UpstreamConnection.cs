@@ -110,9 +110,6 @@ internal sealed class UpstreamConnection
         return parsed;
     }
 
-    /// <summary>A head receive left running while the body was sent (an upstream slow to answer Expect: 100-continue).</summary>
-    public Task<int>? PendingReceive { get; set; }
-
     /// <summary>Handed to a tunnel after a 101: no longer the pool's.</summary>
     public bool Tunnelled { get; set; }
 
@@ -213,43 +210,6 @@ internal sealed class UpstreamConnection
         ReadBuffer.AsSpan(0, End).CopyTo(larger);
         ReadBuffer = larger;
         return true;
-    }
-
-    /// <summary>Receives into the free end of the read buffer, timed by the sweep. 0: the upstream closed (or the connection was aborted: see <see cref="Aborted"/>).</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
-    public async ValueTask<int> ReceiveMoreAsync()
-    {
-        var memory = ReadBuffer.AsMemory(End);
-        var receive = Socket.ReceiveAsync(memory, SocketFlags.None);
-        int n;
-        if (receive.IsCompleted)
-        {
-            n = receive.GetAwaiter().GetResult();
-        }
-        else
-        {
-            // Inside a longer wait (a whole response head) the outer one keeps its start.
-            var timed = WaitStart == 0;
-            if (timed)
-            {
-                BeginWait();
-            }
-
-            try
-            {
-                n = await receive.ConfigureAwait(false);
-            }
-            finally
-            {
-                if (timed)
-                {
-                    EndWait();
-                }
-            }
-        }
-
-        End += n;
-        return n;
     }
 
     /// <summary>Sends all of <paramref name="data"/>; a send that blocks (the upstream not reading) is timed by the sweep.</summary>

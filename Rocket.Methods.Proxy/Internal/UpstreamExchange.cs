@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using RocketOwin.Internal;
 
 namespace RocketOwin.Methods.Proxy.Internal;
 
@@ -257,30 +258,33 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
                 int n;
                 try
                 {
-                    if (connection.PendingReceive is { } pending)
+                    if (awaitingContinue)
                     {
-                        // A receive started while waiting for a 100 that did not come in time; the body went out meanwhile.
-                        connection.PendingReceive = null;
-                        n = await pending.ConfigureAwait(false);
-                    }
-                    else if (awaitingContinue)
-                    {
-                        // Rare (Expect: 100-continue only): a Task and a timer here are no concern.
+                        // The wait for a 100 is bounded by a monitor deadline (not Task.Delay: no runtime timer thread). Its
+                        // expiry cancels the receive, which the socket engine completes as cancelled (the request does not go
+                        // on on the monitor's thread); a cancelled receive has taken no bytes, so the head is read afresh later.
                         connection.MakeRoom(4096);
-                        var receive = connection.ReceiveMoreAsync().AsTask();
                         var left = ContinueTimeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
-                        if (left <= TimeSpan.Zero || await Task.WhenAny(receive, Task.Delay(left)).ConfigureAwait(false) != receive)
+                        if (left <= TimeSpan.Zero)
                         {
-                            connection.PendingReceive = receive;
                             return HeadRead.ContinueTimedOut;
                         }
 
-                        n = await receive.ConfigureAwait(false);
+                        using var deadline = new MonitorDeadline(left);
+                        try
+                        {
+                            n = await connection.Socket.ReceiveAsync(connection.ReadBuffer.AsMemory(connection.End), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
+                        {
+                            return HeadRead.ContinueTimedOut;
+                        }
+
+                        connection.End += n;
                     }
                     else
                     {
-                        // The receive is awaited here rather than through ReceiveMoreAsync: one state machine less per
-                        // request (this whole wait is timed already).
+                        // The receive is awaited here directly: one state machine less per request (this whole wait is timed already).
                         connection.MakeRoom(4096);
                         n = await connection.Socket.ReceiveAsync(connection.ReadBuffer.AsMemory(connection.End), SocketFlags.None).ConfigureAwait(false);
                         connection.End += n;

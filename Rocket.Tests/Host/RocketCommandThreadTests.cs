@@ -188,6 +188,42 @@ public sealed class RocketCommandThreadTests
         }
     }
 
+    [Test]
+    public void ProxyingExpectContinueToAnUpstreamThatNeverAnswers100StartsNoRuntimeTimerThread()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("Thread names are read from /proc.");
+        }
+
+        var plugins = DotNetCli.NewTempDirectory("rocket-proxy-continue");
+        try
+        {
+            using var upstream = RocketOwin.Tests.Proxy.ProxyServer.NeverContinuesUpstream();
+            DotNetCli.CopyProxyPlugin(plugins);
+            using var rocket = RocketProcess.StartOnOneCore($"--plugins \"{plugins}\" --method proxy --bind 127.0.0.1:0 --min-threads {MinThreads} --upstream {upstream.Url}");
+            var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, rocket.WaitForPort());
+
+            // The proxy waits 1 s for the upstream's 100, then sends the body anyway (that wait was a Task.Delay: ".NET Timer").
+            using var client = new RawClient(endPoint, timeoutMs: 20_000);
+            client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+            Assert.That(client.ReadLine(), Is.EqualTo("HTTP/1.1 100 Continue"));
+            Assert.That(client.ReadLine(), Is.EqualTo(string.Empty));
+            client.Send("body");
+            Assert.That(client.ReadResponse().BodyText, Is.EqualTo("got body"));
+
+            var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
+                .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            Assert.That(names, Has.None.EqualTo(".NET Timer"), string.Join(", ", names));
+        }
+        finally
+        {
+            DotNetCli.DeleteQuietly(plugins);
+        }
+    }
+
     private static long VoluntaryContextSwitches(int pid)
         => long.Parse(
             File.ReadLines($"/proc/{pid}/task/{pid}/status").Single(l => l.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)).Split(':')[1].Trim(),

@@ -79,10 +79,14 @@ public static class DotNetCli
     /// Copies the built owin method into <paramref name="pluginsFolder"/> as the rocket command looks for plugins
     /// (&lt;folder&gt;/Rocket.Methods.Owin/Rocket.Methods.Owin.dll); returns that method's folder.
     /// </summary>
-    public static string CopyOwinPlugin(string pluginsFolder)
+    public static string CopyOwinPlugin(string pluginsFolder) => CopyPlugin(pluginsFolder, "Rocket.Methods.Owin");
+
+    public static string CopyProxyPlugin(string pluginsFolder) => CopyPlugin(pluginsFolder, "Rocket.Methods.Proxy");
+
+    private static string CopyPlugin(string pluginsFolder, string project)
     {
-        var plugin = Directory.CreateDirectory(Path.Combine(pluginsFolder, "Rocket.Methods.Owin")).FullName;
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot, "Rocket.Methods.Owin", "bin", Configuration, "net10.0")))
+        var plugin = Directory.CreateDirectory(Path.Combine(pluginsFolder, project)).FullName;
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryRoot, project, "bin", Configuration, "net10.0")))
         {
             File.Copy(file, Path.Combine(plugin, Path.GetFileName(file)));
         }

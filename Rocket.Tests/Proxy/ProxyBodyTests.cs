@@ -135,6 +135,25 @@ public class ProxyBodyTests
     }
 
     [Test]
+    public void AnUpstreamThatNeverAnswersExpectContinueGetsTheBodyAfterTheOneSecondWait()
+    {
+        using var upstream = ProxyServer.NeverContinuesUpstream();
+        using var proxy = ProxyServer.Start(upstream.Url);
+        using var client = proxy.Connect();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+
+        // The proxy asks the client for the body (the core's 100) once it stops waiting for the upstream's.
+        Assert.That(client.ReadLine(), Is.EqualTo("HTTP/1.1 100 Continue"));
+        Assert.That(client.ReadLine(), Is.EqualTo(string.Empty));
+        Assert.That(started.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(0.9)), "the proxy waited for the upstream's 100 first");
+        client.Send("body");
+        var response = client.ReadResponse();
+        Assert.That(response.StatusLine, Is.EqualTo("HTTP/1.1 200 OK"));
+        Assert.That(response.BodyText, Is.EqualTo("got body"));
+    }
+
+    [Test]
     public void ExpectContinueRefusedByTheUpstreamReachesTheClientWithout100()
     {
         var refuses = new LambdaWorker(c =>

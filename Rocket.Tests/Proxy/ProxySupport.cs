@@ -44,6 +44,24 @@ public static class ProxyServer
         return ValueTask.CompletedTask;
     });
 
+    /// <summary>An upstream that ignores Expect: 100-continue: it reads a 4-byte body, then answers "got " and the body.</summary>
+    public static RawUpstream NeverContinuesUpstream() => new(async (socket, head) =>
+    {
+        var body = new byte[4];
+        for (var got = 0; got < body.Length;)
+        {
+            var n = await socket.ReceiveAsync(body.AsMemory(got));
+            if (n == 0)
+            {
+                return;
+            }
+
+            got += n;
+        }
+
+        await RawUpstream.SendAsync(socket, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\ngot " + Encoding.ASCII.GetString(body));
+    });
+
     public static string[] Lines(this RawResponse response) => response.BodyText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 }
 
