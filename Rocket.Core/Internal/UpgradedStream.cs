@@ -24,7 +24,7 @@ namespace RocketOwin.Internal;
 /// the pool once consumed. TLS needs none of this: SslStream buffers whole records itself.
 /// </para>
 /// </remarks>
-internal sealed class UpgradedStream : Stream
+internal sealed partial class UpgradedStream : Stream
 {
     private const int ReadAheadSize = 4096;
     private readonly ConnectionTransport _connection;
@@ -46,6 +46,7 @@ internal sealed class UpgradedStream : Stream
     public UpgradedStream(HttpExchange exchange, CancellationTokenSource? aborted)
     {
         _connection = exchange.Connection;
+        _lastWrite = Environment.TickCount64; // the 101 just went out
         var request = exchange.Request;
         _method = request.Method;
         _target = request.Target;
@@ -195,13 +196,21 @@ internal sealed class UpgradedStream : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (_connection.Tls is null)
+        BeginWriting();
+        try
         {
-            SendWaiting(buffer);
+            if (_connection.Tls is null)
+            {
+                SendWaiting(buffer);
+            }
+            else
+            {
+                _connection.Send(buffer);
+            }
         }
-        else
+        finally
         {
-            _connection.Send(buffer);
+            EndWriting(IsCloseFrame(buffer));
         }
 
         BytesOut += buffer.Length;
@@ -214,7 +223,31 @@ internal sealed class UpgradedStream : Stream
     {
         // Counted when handed to the socket: a send that fails ends the connection anyway.
         BytesOut += buffer.Length;
-        return _connection.SendAsync(buffer, cancellationToken);
+        var state = Volatile.Read(ref _writeState);
+        if ((state & Heartbeat) != 0 || Interlocked.CompareExchange(ref _writeState, state | Writing, state) != state)
+        {
+            return WriteAfterHeartbeatAsync(buffer, cancellationToken);
+        }
+
+        var close = IsCloseFrame(buffer.Span);
+        ValueTask pending;
+        try
+        {
+            pending = _connection.SendAsync(buffer, cancellationToken);
+        }
+        catch
+        {
+            EndWriting(close);
+            throw;
+        }
+
+        if (pending.IsCompleted)
+        {
+            EndWriting(close);
+            return pending;
+        }
+
+        return EndWritingAsync(pending, close);
     }
 
     public override void Flush()

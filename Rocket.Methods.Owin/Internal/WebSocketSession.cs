@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using NLog;
 using MonitorDeadline = RocketOwin.Internal.MonitorDeadline;
+using UpgradedStream = RocketOwin.Internal.UpgradedStream;
 
 namespace RocketOwin.Methods.Owin.Internal;
 
@@ -24,6 +25,9 @@ internal sealed partial class WebSocketSession
 {
     private static readonly Logger Log = LogManager.GetLogger("Rocket.Errors.Owin.WebSockets");
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>RFC 6455 §5.2: FIN + opcode 0xA (pong), no mask (a server's frames are unmasked), no payload.</summary>
+    private static readonly ReadOnlyMemory<byte> UnsolicitedPong = new byte[] { 0x8A, 0x00 };
     private readonly Connection _connection;
     private readonly string _target;
     private readonly string[] _handshake;
@@ -37,6 +41,8 @@ internal sealed partial class WebSocketSession
     private long _messageBytes;
 
     private WebSocket _socket = null!;
+    private UpgradedStream? _keepAliveStream;
+    private long _keepAliveMs;
 
     /// <remarks>
     /// Keeps of the request only what the session and its <see cref="WebSocketContextAdapter"/> read after the 101: the
@@ -142,11 +148,19 @@ internal sealed partial class WebSocketSession
         try
         {
             outer.Detach(() => CallCancelled);
+            var keepAlive = options.KeepAliveInterval;
+            if (keepAlive > TimeSpan.Zero && stream is UpgradedStream upgraded)
+            {
+                // The list's once-a-second tick sends the pongs (SendKeepAlive): no runtime timer per socket.
+                (_keepAliveStream, _keepAliveMs) = (upgraded, (long)keepAlive.TotalMilliseconds);
+                keepAlive = TimeSpan.Zero;
+            }
+
             _socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
             {
                 IsServer = true,
                 SubProtocol = options.SubProtocol,
-                KeepAliveInterval = options.KeepAliveInterval,
+                KeepAliveInterval = keepAlive,
             });
         }
         catch (Exception e)
@@ -296,6 +310,23 @@ internal sealed partial class WebSocketSession
         {
             Cancel();
             throw;
+        }
+    }
+
+    /// <summary>Whether this session sends keep-alive pongs (<see cref="SendKeepAlive"/>).</summary>
+    internal bool KeepsAlive => _keepAliveStream is not null;
+
+    /// <summary>
+    /// RFC 6455 §5.5.3: "A Pong frame MAY be sent unsolicited. This serves as a unidirectional heartbeat." One goes out when
+    /// the server has written nothing to the socket for the keep-alive interval, as the BCL's KeepAliveInterval did; called
+    /// by <see cref="WebSocketSessionList"/> on the monitor's thread once a second, so it is up to a second late. Never
+    /// blocks; skipped while the server writes (data is flowing) and once the close handshake has begun.
+    /// </summary>
+    internal void SendKeepAlive(long now)
+    {
+        if (_keepAliveStream is { } stream && !_ended && _socket.State == WebSocketState.Open)
+        {
+            stream.TrySendHeartbeat(UnsolicitedPong, _keepAliveMs, now);
         }
     }
 

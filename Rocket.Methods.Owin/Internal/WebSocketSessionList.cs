@@ -1,3 +1,5 @@
+using MonitorTimer = RocketOwin.Internal.MonitorTimer;
+
 namespace RocketOwin.Methods.Owin.Internal;
 
 /// <summary>
@@ -7,8 +9,10 @@ namespace RocketOwin.Methods.Owin.Internal;
 /// </summary>
 internal sealed class WebSocketSessionList : IDisposable
 {
+    private static readonly TimeSpan KeepAliveTick = TimeSpan.FromSeconds(1);
     private readonly Lock _lock = new();
     private WebSocketSession? _head;
+    private MonitorTimer? _keepAlive;
     private CancellationTokenRegistration _registration;
     private int _registered;
     private bool _stopping;
@@ -25,6 +29,12 @@ internal sealed class WebSocketSessionList : IDisposable
         bool stoppingNow;
         lock (_lock)
         {
+            // Made with the first session that keeps alive, so a server whose sockets send no pongs has no tick.
+            if (session.KeepsAlive && _keepAlive is null)
+            {
+                _keepAlive = new MonitorTimer(SendKeepAlives, KeepAliveTick, KeepAliveTick);
+            }
+
             stoppingNow = _stopping;
             if (!stoppingNow)
             {
@@ -89,7 +99,30 @@ internal sealed class WebSocketSessionList : IDisposable
         }
     }
 
-    public void Dispose() => _registration.Dispose();
+    public void Dispose()
+    {
+        _registration.Dispose();
+        lock (_lock)
+        {
+            _keepAlive?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Under the lock, so that a session never gets a pong after its <see cref="Remove"/> (it then closes the socket);
+    /// each send is one non-blocking send(2) or nothing, so the walk is short even with many thousands of sockets.
+    /// </summary>
+    private void SendKeepAlives()
+    {
+        var now = Environment.TickCount64;
+        lock (_lock)
+        {
+            for (var s = _head; s is not null; s = s.NextInList)
+            {
+                s.SendKeepAlive(now);
+            }
+        }
+    }
 
     private void StopAll()
     {
