@@ -27,17 +27,17 @@ internal sealed partial class UpgradedStream
     private const int Heartbeat = 2;
     private const int Closed = 4;
     private int _writeState;
-    private long _lastWrite;
+    private int _lastWrite; // Environment.TickCount: 4 bytes a socket, and intervals are far below its 24-day wrap
     private Task? _heartbeatRest;
 
     /// <summary>
-    /// Sends <paramref name="frame"/> if nothing was written for <paramref name="intervalMs"/> (Environment.TickCount64
+    /// Sends <paramref name="frame"/> if nothing was written for <paramref name="intervalMs"/> (Environment.TickCount
     /// milliseconds, <paramref name="now"/>) and no write is in progress; called by the monitor only. Never blocks.
     /// </summary>
     /// <returns>Whether the frame went out (or is going out).</returns>
-    public bool TrySendHeartbeat(ReadOnlyMemory<byte> frame, long intervalMs, long now)
+    public bool TrySendHeartbeat(ReadOnlyMemory<byte> frame, int intervalMs, int now)
     {
-        if (now - Volatile.Read(ref _lastWrite) < intervalMs
+        if (unchecked(now - Volatile.Read(ref _lastWrite)) < intervalMs
             || Interlocked.CompareExchange(ref _writeState, Heartbeat, Idle) != Idle)
         {
             return false;
@@ -130,7 +130,7 @@ internal sealed partial class UpgradedStream
 
     private void EndWriting(bool closeFrame)
     {
-        Volatile.Write(ref _lastWrite, Environment.TickCount64);
+        Volatile.Write(ref _lastWrite, Environment.TickCount);
         if (closeFrame)
         {
             Interlocked.Or(ref _writeState, Closed);

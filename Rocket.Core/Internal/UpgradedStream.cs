@@ -38,7 +38,6 @@ internal sealed partial class UpgradedStream : Stream
     private SendProgress _sendProgress;
     private Worker? _servedBy;
     private ValueTask _handled;
-    private Action? _onHandled;
 
     /// <summary>Takes from <paramref name="exchange"/> what the upgraded connection needs; keeps no reference to it.</summary>
     /// <param name="exchange">The request that switched protocols, its 101 sent.</param>
@@ -46,7 +45,7 @@ internal sealed partial class UpgradedStream : Stream
     public UpgradedStream(HttpExchange exchange, CancellationTokenSource? aborted)
     {
         _connection = exchange.Connection;
-        _lastWrite = Environment.TickCount64; // the 101 just went out
+        _lastWrite = Environment.TickCount; // the 101 just went out
         var request = exchange.Request;
         _method = request.Method;
         _target = request.Target;
@@ -95,7 +94,7 @@ internal sealed partial class UpgradedStream : Stream
     {
         _servedBy = worker;
         _handled = pending;
-        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onHandled = OnHandled);
+        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnHandled);
     }
 
     /// <summary>The handler completed (with <paramref name="failure"/> if it threw): logs the connection's end and closes it.</summary>
@@ -114,7 +113,6 @@ internal sealed partial class UpgradedStream : Stream
     {
         var handled = _handled;
         _handled = default;
-        _onHandled = null;
         Exception? failure = null;
         try
         {

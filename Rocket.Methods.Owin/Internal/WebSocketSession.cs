@@ -42,7 +42,7 @@ internal sealed partial class WebSocketSession
 
     private WebSocket _socket = null!;
     private UpgradedStream? _keepAliveStream;
-    private long _keepAliveMs;
+    private int _keepAliveMs;
 
     /// <remarks>
     /// Keeps of the request only what the session and its <see cref="WebSocketContextAdapter"/> read after the 101: the
@@ -152,7 +152,7 @@ internal sealed partial class WebSocketSession
             if (keepAlive > TimeSpan.Zero && stream is UpgradedStream upgraded)
             {
                 // The list's once-a-second tick sends the pongs (SendKeepAlive): no runtime timer per socket.
-                (_keepAliveStream, _keepAliveMs) = (upgraded, (long)keepAlive.TotalMilliseconds);
+                (_keepAliveStream, _keepAliveMs) = (upgraded, (int)Math.Min(keepAlive.TotalMilliseconds, int.MaxValue / 2));
                 keepAlive = TimeSpan.Zero;
             }
 
@@ -322,7 +322,7 @@ internal sealed partial class WebSocketSession
     /// by <see cref="WebSocketSessionList"/> on the monitor's thread once a second, so it is up to a second late. Never
     /// blocks; skipped while the server writes (data is flowing) and once the close handshake has begun.
     /// </summary>
-    internal void SendKeepAlive(long now)
+    internal void SendKeepAlive(int now)
     {
         if (_keepAliveStream is { } stream && !_ended && _socket.State == WebSocketState.Open)
         {

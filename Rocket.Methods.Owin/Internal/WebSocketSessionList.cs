@@ -114,7 +114,7 @@ internal sealed class WebSocketSessionList : IDisposable
     /// </summary>
     private void SendKeepAlives()
     {
-        var now = Environment.TickCount64;
+        var now = Environment.TickCount;
         lock (_lock)
         {
             for (var s = _head; s is not null; s = s.NextInList)
