@@ -1,5 +1,11 @@
 using System.Diagnostics;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Net.WebSockets;
+using RocketOwin.Methods.Owin;
 using RocketOwin.Tests.Host;
 using RocketOwin.Tests.Plugins;
 using RocketOwin.Tests.Support;
@@ -106,6 +112,70 @@ public class WebSocketKeepAliveTests
 
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         Assert.That(client.State, Is.EqualTo(WebSocketState.Closed));
+    }
+
+    /// <summary>Over TLS a pong is a TLS record written asynchronously: it still arrives whole, and the socket still echoes.</summary>
+    [Test]
+    public void PongsAlsoGoOutOverTls()
+    {
+        _ = typeof(OwinWorker); // the method is found among the assemblies loaded in the process
+        var dir = Directory.CreateTempSubdirectory("rocket-ws-tls-");
+        try
+        {
+            using var rsa = RSA.Create(2048);
+            using var certificate = new CertificateRequest("CN=localhost", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+                .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            var key = Path.Combine(dir.FullName, "key.pem");
+            var cert = Path.Combine(dir.FullName, "cert.pem");
+            File.WriteAllText(key, rsa.ExportPkcs8PrivateKeyPem());
+            File.WriteAllText(cert, certificate.ExportCertificatePem());
+            var server = new Rocket(("127.0.0.1", 0, key, cert), "owin", new AppInfo { ["owin_app"] = EchoApp(OneSecond) }, minThreads: 2, handleSignals: false);
+            server.Start(background: true);
+            try
+            {
+                using var tcp = new TcpClient();
+                tcp.Connect(server.BoundEndPoints[0]);
+                tcp.ReceiveTimeout = tcp.SendTimeout = 10_000;
+                using var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+                ssl.AuthenticateAsClient(new SslClientAuthenticationOptions { TargetHost = "localhost", RemoteCertificateValidationCallback = (_, _, _, _) => true });
+                ssl.Write(Encoding.ASCII.GetBytes("GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
+                var head = new StringBuilder();
+                while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+                {
+                    head.Append((char)ssl.ReadByte());
+                }
+
+                Assert.That(head.ToString(), Does.StartWith("HTTP/1.1 101 "));
+                var opened = Stopwatch.StartNew();
+                var frame = new byte[2];
+                for (var i = 0; i < 2; i++)
+                {
+                    ssl.ReadExactly(frame);
+                    Assert.That(frame, Is.EqualTo(new byte[] { 0x8A, 0x00 }), $"pong {i}");
+                }
+
+                Assert.That(opened.Elapsed.TotalSeconds, Is.GreaterThan(1.8));
+                ssl.Write(Frame(0x1, "tls"u8.ToArray()));
+                do
+                {
+                    ssl.ReadExactly(frame);
+                }
+                while (frame[0] == 0x8A && frame[1] == 0);
+
+                Assert.That(frame, Is.EqualTo(new byte[] { 0x81, 3 }), "the echo's header");
+                var payload = new byte[3];
+                ssl.ReadExactly(payload);
+                Assert.That(payload, Is.EqualTo("tls"u8.ToArray()));
+            }
+            finally
+            {
+                server.Stop();
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     /// <summary>
