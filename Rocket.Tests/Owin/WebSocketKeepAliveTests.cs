@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Net.WebSockets;
 using RocketOwin.Methods.Owin;
 using RocketOwin.Tests.Host;
 using RocketOwin.Tests.Plugins;
