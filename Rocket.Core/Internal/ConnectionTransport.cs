@@ -21,6 +21,7 @@ internal sealed class ConnectionTransport
     private long _handshakeDeadline;
     private int _stalled;
     private bool _wakeUnconfirmed;
+    private EpollSocket? _epoll;
 
     /// <param name="socket">The accepted socket.</param>
     /// <param name="server">The owner: told when the connection becomes readable while idle, and when it closes.</param>
@@ -115,7 +116,14 @@ internal sealed class ConnectionTransport
         try
         {
             // A zero-byte read completes when the socket is readable without taking a buffer (Kestrel does the same).
-            if (Tls is null)
+            if (Tls is null && EpollLoop.Instance is { } loop)
+            {
+                // Rocket's own loop (ROCKET_EPOLL=1): registered once, readiness known without a call; may be stale when true.
+                _epoll ??= loop.Register(Socket);
+                completed = _epoll.TryWait(_onReadable ??= OnReadable);
+                _wakeUnconfirmed = completed;
+            }
+            else if (Tls is null)
             {
                 completed = IdleWait.Start(this);
             }
@@ -252,6 +260,7 @@ internal sealed class ConnectionTransport
         }
         finally
         {
+            _epoll?.Close();
             Tls?.Dispose();
             Socket.Dispose();
             Server.OnConnectionClosed(this);
@@ -313,7 +322,9 @@ internal sealed class ConnectionTransport
     /// <exception cref="IOException">The receive failed (e.g. the client reset the connection).</exception>
     public int ReceiveNow(Span<byte> buffer)
     {
+        var edges = _epoll?.Edges ?? 0;
         var n = Socket.Receive(buffer, SocketFlags.None, out var error);
+        NoteReceive(edges, n, buffer.Length, error);
         return error switch
         {
             SocketError.Success => n,
@@ -341,7 +352,9 @@ internal sealed class ConnectionTransport
             }
         }
 
+        var edges = _epoll?.Edges ?? 0;
         var n = Socket.Receive(buffer, SocketFlags.None, out var error);
+        NoteReceive(edges, n, buffer.Length, error);
         return error switch
         {
             SocketError.Success => n,
@@ -522,6 +535,15 @@ internal sealed class ConnectionTransport
 
     public void MarkActive() => Volatile.Write(ref _state, ConnectionState.Active);
 
+    /// <summary>With Rocket's epoll loop: a receive that returned less than asked (or EAGAIN) left the socket empty.</summary>
+    private void NoteReceive(int edgesBefore, int received, int asked, SocketError error)
+    {
+        if (_epoll is { } epoll && (error == SocketError.WouldBlock || (error == SocketError.Success && received > 0 && received < asked)))
+        {
+            epoll.Drained(edgesBefore);
+        }
+    }
+
     private void CloseTransport(bool abort)
     {
         try
@@ -541,6 +563,7 @@ internal sealed class ConnectionTransport
             // Already gone: closing is all that is left.
         }
 
+        _epoll?.Close();
         Tls?.Dispose();
         Socket.Dispose();
         Server.OnConnectionClosed(this);
@@ -577,6 +600,8 @@ internal sealed class ConnectionTransport
     {
         _onReadable = null;
         _gather = null;
+        _epoll?.Close(); // the upgraded stream waits on the runtime's engine
+        _epoll = null;
     }
 
     /// <summary>The idle wait completed (on the socket engine's thread): back to the active queue unless closed meanwhile.</summary>

@@ -41,6 +41,9 @@ internal sealed class UpstreamConnection
 
     public Socket Socket { get; }
 
+    /// <summary>The socket's registration with Rocket's epoll loop (<c>ROCKET_EPOLL=1</c>), else null: see <see cref="ReceiveReady"/>.</summary>
+    public RocketOwin.Internal.EpollSocket? Epoll { get; set; }
+
     public UpstreamConnectionPool Pool { get; }
 
     /// <summary>Where responses are read; <see cref="Start"/>..<see cref="End"/> are received and not yet used.</summary>
@@ -212,6 +215,41 @@ internal sealed class UpstreamConnection
         return true;
     }
 
+    /// <summary>
+    /// With <see cref="Epoll"/>: one receive into the free end of the read buffer when the loop says bytes may be there, else
+    /// none (-1: await <see cref="RocketOwin.Internal.EpollSocket.WaitAsync"/>, then call again). 0: the upstream closed.
+    /// </summary>
+    public int ReceiveReady()
+    {
+        var ready = Epoll!;
+        if (!ready.MaybeReadable)
+        {
+            return -1;
+        }
+
+        var edges = ready.Edges;
+        var free = ReadBuffer.AsSpan(End);
+        var n = Socket.Receive(free, SocketFlags.None, out var error);
+        if (error == SocketError.WouldBlock)
+        {
+            ready.Drained(edges);
+            return -1;
+        }
+
+        if (error != SocketError.Success)
+        {
+            throw new SocketException((int)error);
+        }
+
+        if (n > 0 && n < free.Length)
+        {
+            ready.Drained(edges); // a short read emptied the socket: the next receive waits for an edge instead of trying
+        }
+
+        End += n;
+        return n;
+    }
+
     /// <summary>Sends all of <paramref name="data"/>; a send that blocks (the upstream not reading) is timed by the sweep.</summary>
     public ValueTask SendAsync(ReadOnlyMemory<byte> data)
     {
@@ -263,6 +301,7 @@ internal sealed class UpstreamConnection
     {
         try
         {
+            Epoll?.Close();
             Socket.Dispose();
         }
         catch (ObjectDisposedException)

@@ -221,6 +221,47 @@ internal sealed class UpstreamConnectionPool
         }
     }
 
+    /// <summary>A non-blocking connect(2) whose completion Rocket's epoll loop reports; the deadline closes the registration.</summary>
+    private async ValueTask ConnectOnLoopAsync(Socket socket, EpollSocket ready, CancellationToken timeout)
+    {
+        socket.Blocking = false;
+        var writeEdges = ready.WriteEdges;
+        try
+        {
+            socket.Connect(_endPoint);
+            return;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+        }
+
+        using (timeout.UnsafeRegister(static state => ((EpollSocket)state!).Close(), ready))
+        {
+            await ready.WaitWritableAsync(writeEdges).ConfigureAwait(false);
+        }
+
+        timeout.ThrowIfCancellationRequested();
+        var error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+        if (error != 0)
+        {
+            // SO_ERROR is an errno (Linux numbering); SocketException takes the portable codes.
+            throw new SocketException((int)(error switch
+            {
+                111 => SocketError.ConnectionRefused,
+                110 => SocketError.TimedOut,
+                113 => SocketError.HostUnreachable,
+                101 => SocketError.NetworkUnreachable,
+                _ => SocketError.SocketError,
+            }));
+        }
+
+        // Socket.Connected completes the runtime's own record of a non-blocking connect (its remote end point, its state).
+        if (!socket.Connected)
+        {
+            throw new SocketException((int)SocketError.NotConnected);
+        }
+    }
+
     private async ValueTask<UpstreamConnection> ConnectAsync()
     {
         var socket = _endPoint is IPEndPoint ip
@@ -231,25 +272,37 @@ internal sealed class UpstreamConnectionPool
         // The monitor's deadline, not a CancellationTokenSource with a delay: that would start the runtime's timer
         // thread (and thread-pool workers for its callbacks) in a process whose every other wait is on the engine thread.
         using var timeout = new MonitorDeadline(_connectTimeout);
+        EpollSocket? ready = null;
 
         try
         {
-            await socket.ConnectAsync(_endPoint, timeout.Token).ConfigureAwait(false);
+            if (EpollLoop.Instance is { } loop && _endPoint is IPEndPoint)
+            {
+                // A socket the runtime's engine connected stays in its epoll set: every response would wake that thread too.
+                ready = loop.Register(socket, writable: true);
+                await ConnectOnLoopAsync(socket, ready, timeout.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await socket.ConnectAsync(_endPoint, timeout.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (timeout.Token.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
+            ready?.Close();
             socket.Dispose();
             throw new TimeoutException($"no connection within connect_timeout ({_connectTimeout.TotalSeconds:0.###} s)");
         }
         catch
         {
+            ready?.Close();
             socket.Dispose();
             throw;
         }
 
         // Non-blocking: UpstreamConnection.SendAsync tries a plain send(2) first (asynchronous operations work either way).
         socket.Blocking = false;
-        var connection = new UpstreamConnection(socket, this);
+        var connection = new UpstreamConnection(socket, this) { Epoll = ready ?? EpollLoop.Instance?.Register(socket) };
         lock (_all)
         {
             _all.Add(connection);

@@ -282,6 +282,15 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
 
                         connection.End += n;
                     }
+                    else if (connection.Epoll is { } ready)
+                    {
+                        // Rocket's epoll loop: no receive until the socket is known readable; woken on the loop's thread.
+                        connection.MakeRoom(4096);
+                        while ((n = connection.ReceiveReady()) < 0)
+                        {
+                            await ready.WaitAsync().ConfigureAwait(false);
+                        }
+                    }
                     else
                     {
                         // The receive is awaited here directly: one state machine less per request (this whole wait is timed already).
@@ -401,6 +410,7 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
         }
 
         // NetworkStream takes blocking sockets only (the pool makes them non-blocking for its direct sends).
+        connection.Epoll?.Close(); // the tunnel waits on the runtime's engine
         connection.Socket.Blocking = true;
         await Tunnel.RunAsync(clientStream, new NetworkStream(connection.Socket, ownsSocket: true), options.BufferSize, stopping).ConfigureAwait(false);
     }

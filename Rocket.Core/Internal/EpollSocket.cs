@@ -1,0 +1,169 @@
+using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
+
+namespace RocketOwin.Internal;
+
+/// <summary>
+/// One plain socket registered with an <see cref="EpollLoop"/> (edge-triggered, once for its whole life) and its readiness,
+/// tracked in user space: the loop counts edges, the owner notes a receive that left the socket empty. Readable means
+/// "an edge came since the last receive that drained the socket", so a wait costs no system call and a receive is tried
+/// only when one can succeed (no speculative receive that gets EAGAIN, no MSG_PEEK to arm an idle wait).
+/// </summary>
+/// <remarks>
+/// One waiter at a time: an idle connection's callback (<see cref="TryWait(Action)"/>) or an awaited receive's
+/// (<see cref="WaitAsync"/>). A wait that finds the socket readable completes at once; readiness may then be stale (the
+/// bytes of that edge were read by a receive that started before it), so the owner's first receive must not block.
+/// </remarks>
+internal sealed class EpollSocket : IValueTaskSource
+{
+    private const int NotWaiting = 0;
+    private const int WaitingCallback = 1;
+    private const int WaitingAwaiter = 2;
+    private const int WaitingWritable = 3;
+    private const uint ReadEvents = EpollNative.EpollIn | EpollNative.EpollRdHup | EpollNative.EpollHup | EpollNative.EpollErr;
+    private const uint WriteEvents = EpollNative.EpollOut | EpollNative.EpollHup | EpollNative.EpollErr;
+
+    private readonly EpollLoop _loop;
+    private ManualResetValueTaskSourceCore<bool> _awaiter;
+    private Action? _callback;
+    private int _edges;
+    private int _drainedAt;
+    private int _writeEdges;
+    private int _waiting;
+    private int _closed;
+
+    public EpollSocket(EpollLoop loop, Socket socket)
+    {
+        _loop = loop;
+        Socket = socket;
+        Fd = (int)socket.SafeHandle.DangerousGetHandle();
+
+        // Continuations run on the loop's thread, as the runtime's engine runs them with inline completions.
+        _awaiter.RunContinuationsAsynchronously = false;
+    }
+
+    public Socket Socket { get; }
+
+    public int Fd { get; }
+
+    /// <summary>The loop's key for this registration (slot and generation); 0 until registered.</summary>
+    public ulong Key { get; set; }
+
+    /// <summary>True when a receive may find bytes (or the end of the stream).</summary>
+    public bool MaybeReadable => Volatile.Read(ref _edges) != Volatile.Read(ref _drainedAt) || Volatile.Read(ref _closed) != 0;
+
+    /// <summary>The edge count to pass to <see cref="Drained"/>; read before the receive it belongs to.</summary>
+    public int Edges => Volatile.Read(ref _edges);
+
+    /// <summary>Write-side edges so far (registrations made with <c>writable</c>): read before a non-blocking connect, pass to <see cref="WaitWritableAsync"/>.</summary>
+    public int WriteEdges => Volatile.Read(ref _writeEdges);
+
+    /// <summary>A receive that began at <paramref name="edgesBefore"/> returned fewer bytes than asked, or EAGAIN: nothing is left.</summary>
+    public void Drained(int edgesBefore) => Volatile.Write(ref _drainedAt, edgesBefore);
+
+    /// <summary>
+    /// Idle wait: true when the socket may be readable already (the caller serves it, first receive non-blocking); false when
+    /// <paramref name="onReadable"/> will be called on the loop's thread at the next edge.
+    /// </summary>
+    public bool TryWait(Action onReadable)
+    {
+        _callback = onReadable;
+        Volatile.Write(ref _waiting, WaitingCallback);
+        return MaybeReadable && Interlocked.CompareExchange(ref _waiting, NotWaiting, WaitingCallback) == WaitingCallback;
+    }
+
+    /// <summary>Completes (on the loop's thread) at the next edge, or at once when the socket may be readable already.</summary>
+    public ValueTask WaitAsync()
+    {
+        if (MaybeReadable)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _awaiter.Reset();
+        Volatile.Write(ref _waiting, WaitingAwaiter);
+        if (MaybeReadable && Interlocked.CompareExchange(ref _waiting, NotWaiting, WaitingAwaiter) == WaitingAwaiter)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return new ValueTask(this, _awaiter.Version);
+    }
+
+    /// <summary>
+    /// Completes (on the loop's thread) once a write-side edge came after <paramref name="writeEdgesBefore"/>: a non-blocking
+    /// connect finished (check SO_ERROR), or the registration was closed.
+    /// </summary>
+    public ValueTask WaitWritableAsync(int writeEdgesBefore)
+    {
+        _awaiter.Reset();
+        Volatile.Write(ref _waiting, WaitingWritable);
+        if ((WriteEdges != writeEdgesBefore || Volatile.Read(ref _closed) != 0)
+            && Interlocked.CompareExchange(ref _waiting, NotWaiting, WaitingWritable) == WaitingWritable)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return new ValueTask(this, _awaiter.Version);
+    }
+
+    /// <summary>The loop saw an edge (<paramref name="events"/>: readable, writable, peer closed, or error): count it and wake the waiter.</summary>
+    public void OnEdge(uint events)
+    {
+        if ((events & WriteEvents) != 0)
+        {
+            Interlocked.Increment(ref _writeEdges);
+            if (Volatile.Read(ref _waiting) == WaitingWritable)
+            {
+                Wake();
+            }
+        }
+
+        // A write-only edge (buffer space freed) says nothing about bytes to read: no receive is tried for it.
+        if ((events & ReadEvents) != 0)
+        {
+            Interlocked.Increment(ref _edges);
+            if (Volatile.Read(ref _waiting) != WaitingWritable)
+            {
+                Wake();
+            }
+        }
+    }
+
+    /// <summary>Leaves the loop (before the socket closes) and wakes an awaited receive, which then finds the socket closed.</summary>
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
+        _loop.Unregister(this);
+        if (Volatile.Read(ref _waiting) is WaitingAwaiter or WaitingWritable)
+        {
+            Wake();
+        }
+    }
+
+    private void Wake()
+    {
+        switch (Interlocked.Exchange(ref _waiting, NotWaiting))
+        {
+            case WaitingCallback:
+                var callback = _callback!;
+                _callback = null;
+                callback();
+                break;
+            case WaitingAwaiter or WaitingWritable:
+                _awaiter.SetResult(true);
+                break;
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => _awaiter.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _awaiter.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _awaiter.OnCompleted(continuation, state, token, flags);
+}
