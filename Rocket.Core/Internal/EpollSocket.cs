@@ -29,6 +29,7 @@ internal sealed class EpollSocket : IValueTaskSource
     private int _edges;
     private int _drainedAt;
     private int _writeEdges;
+    private int _hungUp;
     private int _waiting;
     private int _closed;
 
@@ -50,7 +51,7 @@ internal sealed class EpollSocket : IValueTaskSource
     public ulong Key { get; set; }
 
     /// <summary>True when a receive may find bytes (or the end of the stream).</summary>
-    public bool MaybeReadable => Volatile.Read(ref _edges) != Volatile.Read(ref _drainedAt) || Volatile.Read(ref _closed) != 0;
+    public bool MaybeReadable => Volatile.Read(ref _edges) != Volatile.Read(ref _drainedAt) || Volatile.Read(ref _hungUp) != 0 || Volatile.Read(ref _closed) != 0;
 
     /// <summary>The edge count to pass to <see cref="Drained"/>; read before the receive it belongs to.</summary>
     public int Edges => Volatile.Read(ref _edges);
@@ -122,6 +123,13 @@ internal sealed class EpollSocket : IValueTaskSource
         // A write-only edge (buffer space freed) says nothing about bytes to read: no receive is tried for it.
         if ((events & ReadEvents) != 0)
         {
+            // The peer's FIN (or an error) often comes in the same edge as its last bytes: a short receive of those bytes does
+            // not mean "wait for the next edge" then, as none will come. From here on every wait finds the socket readable.
+            if ((events & (EpollNative.EpollRdHup | EpollNative.EpollHup | EpollNative.EpollErr)) != 0)
+            {
+                Volatile.Write(ref _hungUp, 1);
+            }
+
             Interlocked.Increment(ref _edges);
             if (Volatile.Read(ref _waiting) != WaitingWritable)
             {

@@ -65,6 +65,30 @@ public class EpollLoopTests
     }
 
     [Test]
+    public async Task BytesAndTheEndOfTheStreamInOneEdgeLeaveTheSocketReadableAfterAShortReceiveOfTheBytes()
+    {
+        var loop = Shared.Value;
+        var (client, server) = await ConnectedPairAsync();
+        using (client)
+        using (server)
+        {
+            var ready = loop.Register(server);
+            DrainNow(ready);
+            client.Send("GET /"u8);
+            client.Shutdown(SocketShutdown.Send);
+            await WaitUntilAsync(() => ready.MaybeReadable);
+            await Task.Delay(50); // both the bytes and the FIN have been delivered (loopback), whether in one edge or two
+            var edges = ready.Edges;
+            Assert.That(ReceiveNow(server), Is.EqualTo("GET /"));
+            ready.Drained(edges); // short: the bytes are read, only the end of the stream is left
+
+            Assert.That(ready.MaybeReadable, Is.True, "no edge will come for an end of stream already reported: the wait would hang");
+            Assert.That(ReceiveNow(server), Is.Empty);
+            ready.Close();
+        }
+    }
+
+    [Test]
     public async Task AnIdleCallbackIsCalledOnceAtTheNextEdgeOnTheLoopThread()
     {
         var loop = Shared.Value;
