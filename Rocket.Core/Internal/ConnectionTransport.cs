@@ -121,7 +121,12 @@ internal sealed class ConnectionTransport
                 // Rocket's own loop (ROCKET_EPOLL=1): registered once, readiness known without a call; may be stale when true.
                 _epoll ??= loop.Register(Socket);
                 completed = _epoll.TryWait(_onReadable ??= OnReadable);
-                _wakeUnconfirmed = completed;
+
+                // Only when it completed: otherwise the loop owns the connection now and OnReadable may already have run.
+                if (completed)
+                {
+                    _wakeUnconfirmed = true;
+                }
             }
             else if (Tls is null)
             {

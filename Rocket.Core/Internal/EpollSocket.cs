@@ -69,7 +69,7 @@ internal sealed class EpollSocket : IValueTaskSource
     public bool TryWait(Action onReadable)
     {
         _callback = onReadable;
-        Volatile.Write(ref _waiting, WaitingCallback);
+        Interlocked.Exchange(ref _waiting, WaitingCallback); // a full fence: the readiness check below must not be read before this store
         return MaybeReadable && Interlocked.CompareExchange(ref _waiting, NotWaiting, WaitingCallback) == WaitingCallback;
     }
 
@@ -82,7 +82,7 @@ internal sealed class EpollSocket : IValueTaskSource
         }
 
         _awaiter.Reset();
-        Volatile.Write(ref _waiting, WaitingAwaiter);
+        Interlocked.Exchange(ref _waiting, WaitingAwaiter); // a full fence: the readiness check below must not be read before this store
         if (MaybeReadable && Interlocked.CompareExchange(ref _waiting, NotWaiting, WaitingAwaiter) == WaitingAwaiter)
         {
             return ValueTask.CompletedTask;
@@ -98,7 +98,7 @@ internal sealed class EpollSocket : IValueTaskSource
     public ValueTask WaitWritableAsync(int writeEdgesBefore)
     {
         _awaiter.Reset();
-        Volatile.Write(ref _waiting, WaitingWritable);
+        Interlocked.Exchange(ref _waiting, WaitingWritable); // a full fence: the readiness check below must not be read before this store
         if ((WriteEdges != writeEdgesBefore || Volatile.Read(ref _closed) != 0)
             && Interlocked.CompareExchange(ref _waiting, NotWaiting, WaitingWritable) == WaitingWritable)
         {

@@ -222,24 +222,40 @@ internal sealed class UpstreamConnectionPool
     }
 
     /// <summary>A non-blocking connect(2) whose completion Rocket's epoll loop reports; the deadline closes the registration.</summary>
-    private async ValueTask ConnectOnLoopAsync(Socket socket, EpollSocket ready, CancellationToken timeout)
+    private async ValueTask<EpollSocket> ConnectOnLoopAsync(Socket socket, EpollLoop loop, CancellationToken timeout)
     {
         socket.Blocking = false;
-        var writeEdges = ready.WriteEdges;
         try
         {
             socket.Connect(_endPoint);
-            return;
+            return loop.Register(socket);
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
         {
         }
 
-        using (timeout.UnsafeRegister(static state => ((EpollSocket)state!).Close(), ready))
+        // Registered only once the connect is under way: a socket not yet connecting polls as hung up (EPOLLHUP), which the
+        // registration would keep as "readable for good". Its first edge (or the ADD's, if it connected meanwhile) is write-side.
+        var ready = loop.Register(socket, writable: true);
+        try
         {
-            await ready.WaitWritableAsync(writeEdges).ConfigureAwait(false);
-        }
+            using (timeout.UnsafeRegister(static state => ((EpollSocket)state!).Close(), ready))
+            {
+                await ready.WaitWritableAsync(0).ConfigureAwait(false);
+            }
 
+            ThrowUnlessConnected(socket, timeout);
+            return ready;
+        }
+        catch
+        {
+            ready.Close();
+            throw;
+        }
+    }
+
+    private static void ThrowUnlessConnected(Socket socket, CancellationToken timeout)
+    {
         timeout.ThrowIfCancellationRequested();
         var error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
         if (error != 0)
@@ -279,8 +295,7 @@ internal sealed class UpstreamConnectionPool
             if (EpollLoop.Instance is { } loop && _endPoint is IPEndPoint)
             {
                 // A socket the runtime's engine connected stays in its epoll set: every response would wake that thread too.
-                ready = loop.Register(socket, writable: true);
-                await ConnectOnLoopAsync(socket, ready, timeout.Token).ConfigureAwait(false);
+                ready = await ConnectOnLoopAsync(socket, loop, timeout.Token).ConfigureAwait(false);
             }
             else
             {
