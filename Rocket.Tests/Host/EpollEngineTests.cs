@@ -83,7 +83,7 @@ public class EpollEngineTests
 
         Assert.That(finished, Is.True, "clients still waiting after 60 s");
         Assert.That(failures, Is.Empty);
-        var threads = Directory.GetDirectories($"/proc/{rocket.Id}/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim()).ToList();
+        var threads = rocket.ThreadNames();
         Assert.That(threads, Does.Contain(EpollLoop.ThreadName), string.Join(", ", threads));
     }
 }

@@ -82,10 +82,8 @@ public sealed class RocketCommandThreadTests
             Thread.Sleep(TimeSpan.FromSeconds(2));
             var mainSwitchesLater = VoluntaryContextSwitches(rocket.Id);
 
-            var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
-                .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
-                .ToList();
-            var census = string.Join(", ", names.Order(StringComparer.Ordinal));
+            var names = rocket.ThreadNames();
+            var census = string.Join(", ", names);
             var workers = names.Count(n => n.StartsWith(WorkerThreadStates.NamePrefix, StringComparison.Ordinal));
             Assert.That(names.Where(n => n.StartsWith("Rocket listener", StringComparison.Ordinal) || n == MonitorThread.Name), Is.Empty, census);
             Assert.That(mainSwitchesLater - mainSwitches, Is.GreaterThanOrEqualTo(5), "the main thread woke for the monitor's work over 2 s; " + census);
@@ -129,10 +127,7 @@ public sealed class RocketCommandThreadTests
                 Assert.That(client.ReadResponse().StatusCode, Is.EqualTo(400), "the drained connection serves its next request");
             }
 
-            var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
-                .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
-                .Order(StringComparer.Ordinal)
-                .ToList();
+            var names = rocket.ThreadNames();
             Assert.That(names, Has.None.EqualTo(".NET Timer"), string.Join(", ", names));
 
             // The drain's receives complete on the socket engine's thread; the awaitable receive's window between starting
@@ -176,10 +171,7 @@ public sealed class RocketCommandThreadTests
                 Assert.That(reader.ReadLine(), Is.EqualTo("HTTP/1.1 400 Bad Request"), "the echo app answers 400 to a plain GET");
             }
 
-            var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
-                .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
-                .Order(StringComparer.Ordinal)
-                .ToList();
+            var names = rocket.ThreadNames();
             Assert.That(names, Has.None.EqualTo(".NET Timer"), string.Join(", ", names));
         }
         finally
@@ -212,10 +204,7 @@ public sealed class RocketCommandThreadTests
             client.Send("body");
             Assert.That(client.ReadResponse().BodyText, Is.EqualTo("got body"));
 
-            var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
-                .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
-                .Order(StringComparer.Ordinal)
-                .ToList();
+            var names = rocket.ThreadNames();
             Assert.That(names, Has.None.EqualTo(".NET Timer"), string.Join(", ", names));
         }
         finally

@@ -87,6 +87,26 @@ public sealed partial class RocketProcess : IDisposable
     /// <summary>The process id.</summary>
     public int Id => _process.Id;
 
+    /// <summary>The names of the process's threads (Linux: /proc/PID/task/*/comm), in ordinal order; a thread that ends while they are read is left out.</summary>
+    public List<string> ThreadNames()
+    {
+        var names = new List<string>();
+        foreach (var task in Directory.GetDirectories($"/proc/{_process.Id}/task"))
+        {
+            try
+            {
+                names.Add(File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'));
+            }
+            catch (IOException)
+            {
+                // The thread ended between the listing and the read.
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
     /// <summary>Sends a signal by name (e.g. USR1, what systemd's ExecReload sends) without waiting.</summary>
     public void Signal(string name) => DotNetCli.Run("kill", $"-{name} {_process.Id}");
 

@@ -209,10 +209,7 @@ public class WebSocketKeepAliveTests
                     Assert.That((await ReceiveMessageAsync(socket)).Data, Has.Length.EqualTo(5));
                 }
 
-                var names = Directory.GetDirectories($"/proc/{rocket.Id}/task")
-                    .Select(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n'))
-                    .Order(StringComparer.Ordinal)
-                    .ToList();
+                var names = rocket.ThreadNames();
                 Assert.That(names, Has.None.EqualTo(".NET Timer"), string.Join(", ", names));
             }
             finally
