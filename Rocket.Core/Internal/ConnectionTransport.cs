@@ -329,7 +329,7 @@ internal sealed class ConnectionTransport
     {
         var edges = _epoll?.Edges ?? 0;
         var n = Socket.Receive(buffer, SocketFlags.None, out var error);
-        NoteReceive(edges, n, buffer.Length, error);
+        _epoll?.NoteReceive(edges, n, buffer.Length, error);
         return error switch
         {
             SocketError.Success => n,
@@ -359,7 +359,7 @@ internal sealed class ConnectionTransport
 
         var edges = _epoll?.Edges ?? 0;
         var n = Socket.Receive(buffer, SocketFlags.None, out var error);
-        NoteReceive(edges, n, buffer.Length, error);
+        _epoll?.NoteReceive(edges, n, buffer.Length, error);
         return error switch
         {
             SocketError.Success => n,
@@ -539,15 +539,6 @@ internal sealed class ConnectionTransport
     }
 
     public void MarkActive() => Volatile.Write(ref _state, ConnectionState.Active);
-
-    /// <summary>With Rocket's epoll loop: a receive that returned less than asked (or EAGAIN) left the socket empty.</summary>
-    private void NoteReceive(int edgesBefore, int received, int asked, SocketError error)
-    {
-        if (_epoll is { } epoll && (error == SocketError.WouldBlock || (error == SocketError.Success && received > 0 && received < asked)))
-        {
-            epoll.Drained(edgesBefore);
-        }
-    }
 
     private void CloseTransport(bool abort)
     {

@@ -56,11 +56,21 @@ internal sealed class EpollSocket : IValueTaskSource
     /// <summary>The edge count to pass to <see cref="Drained"/>; read before the receive it belongs to.</summary>
     public int Edges => Volatile.Read(ref _edges);
 
-    /// <summary>Write-side edges so far (registrations made with <c>writable</c>): read before a non-blocking connect, pass to <see cref="WaitWritableAsync"/>.</summary>
-    public int WriteEdges => Volatile.Read(ref _writeEdges);
-
     /// <summary>A receive that began at <paramref name="edgesBefore"/> returned fewer bytes than asked, or EAGAIN: nothing is left.</summary>
     public void Drained(int edgesBefore) => Volatile.Write(ref _drainedAt, edgesBefore);
+
+    /// <summary>
+    /// Notes a non-blocking receive on the socket that began at <paramref name="edgesBefore"/> and returned
+    /// <paramref name="received"/> of <paramref name="asked"/> bytes with <paramref name="error"/>: EAGAIN, or a short read,
+    /// emptied it (<see cref="Drained"/>), so the next receive waits for an edge instead of trying.
+    /// </summary>
+    public void NoteReceive(int edgesBefore, int received, int asked, SocketError error)
+    {
+        if (error == SocketError.WouldBlock || (error == SocketError.Success && received > 0 && received < asked))
+        {
+            Drained(edgesBefore);
+        }
+    }
 
     /// <summary>
     /// Idle wait: true when the socket may be readable already (the caller serves it, first receive non-blocking); false when
@@ -92,14 +102,14 @@ internal sealed class EpollSocket : IValueTaskSource
     }
 
     /// <summary>
-    /// Completes (on the loop's thread) once a write-side edge came after <paramref name="writeEdgesBefore"/>: a non-blocking
-    /// connect finished (check SO_ERROR), or the registration was closed.
+    /// Completes (on the loop's thread) once a write-side edge came since the registration (made with <c>writable</c>): a
+    /// non-blocking connect finished (check SO_ERROR), or the registration was closed.
     /// </summary>
-    public ValueTask WaitWritableAsync(int writeEdgesBefore)
+    public ValueTask WaitWritableAsync()
     {
         _awaiter.Reset();
         Interlocked.Exchange(ref _waiting, WaitingWritable); // a full fence: the readiness check below must not be read before this store
-        if ((WriteEdges != writeEdgesBefore || Volatile.Read(ref _closed) != 0)
+        if ((Volatile.Read(ref _writeEdges) != 0 || Volatile.Read(ref _closed) != 0)
             && Interlocked.CompareExchange(ref _waiting, NotWaiting, WaitingWritable) == WaitingWritable)
         {
             return ValueTask.CompletedTask;

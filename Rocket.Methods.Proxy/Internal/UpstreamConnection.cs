@@ -230,20 +230,15 @@ internal sealed class UpstreamConnection
         var edges = ready.Edges;
         var free = ReadBuffer.AsSpan(End);
         var n = Socket.Receive(free, SocketFlags.None, out var error);
+        ready.NoteReceive(edges, n, free.Length, error);
         if (error == SocketError.WouldBlock)
         {
-            ready.Drained(edges);
             return -1;
         }
 
         if (error != SocketError.Success)
         {
             throw new SocketException((int)error);
-        }
-
-        if (n > 0 && n < free.Length)
-        {
-            ready.Drained(edges); // a short read emptied the socket: the next receive waits for an edge instead of trying
         }
 
         End += n;

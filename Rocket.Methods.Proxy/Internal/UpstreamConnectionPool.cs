@@ -241,7 +241,7 @@ internal sealed class UpstreamConnectionPool
         {
             using (timeout.UnsafeRegister(static state => ((EpollSocket)state!).Close(), ready))
             {
-                await ready.WaitWritableAsync(0).ConfigureAwait(false);
+                await ready.WaitWritableAsync().ConfigureAwait(false);
             }
 
             ThrowUnlessConnected(socket, timeout);
