@@ -591,14 +591,27 @@ internal sealed class ConnectionTransport
         }
     }
 
-    /// <summary>After a 101 the connection never waits idle again: drop what only that wait and gathered HTTP sends use.</summary>
+    /// <summary>
+    /// After a 101 the connection never waits idle again: drop what only that wait and gathered HTTP sends use. With Rocket's
+    /// loop on a plain socket the registration stays (made now if the connection never waited idle): the upgraded stream's
+    /// reads wait through it (<see cref="Epoll"/>).
+    /// </summary>
     public void ReleaseHttpState()
     {
         _onReadable = null;
         _gather = null;
+        if (Tls is null && EpollLoop.Instance is { } loop)
+        {
+            _epoll ??= loop.Register(Socket);
+            return;
+        }
+
         _epoll?.Close(); // the upgraded stream waits on the runtime's engine
         _epoll = null;
     }
+
+    /// <summary>The socket's registration with Rocket's loop (plain sockets with <c>ROCKET_EPOLL=1</c>), else null.</summary>
+    public EpollSocket? Epoll => _epoll;
 
     /// <summary>The idle wait completed (on the socket engine's thread): back to the active queue unless closed meanwhile.</summary>
     public void OnReadable()

@@ -53,6 +53,9 @@ internal sealed class EpollSocket : IValueTaskSource
     /// <summary>True when a receive may find bytes (or the end of the stream).</summary>
     public bool MaybeReadable => Volatile.Read(ref _edges) != Volatile.Read(ref _drainedAt) || Volatile.Read(ref _hungUp) != 0 || Volatile.Read(ref _closed) != 0;
 
+    /// <summary>True once the registration left the loop (the socket is closing): no edge will come any more.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
     /// <summary>The edge count to pass to <see cref="Drained"/>; read before the receive it belongs to.</summary>
     public int Edges => Volatile.Read(ref _edges);
 
@@ -145,6 +148,15 @@ internal sealed class EpollSocket : IValueTaskSource
             {
                 Wake();
             }
+        }
+    }
+
+    /// <summary>Wakes an awaited <see cref="WaitAsync"/> now, without an edge (its owner's read was cancelled: it looks why).</summary>
+    public void Interrupt()
+    {
+        if (Volatile.Read(ref _waiting) == WaitingAwaiter)
+        {
+            Wake();
         }
     }
 

@@ -21,7 +21,8 @@ namespace RocketOwin.Internal;
 /// Small asynchronous reads (a WebSocket frame header is 2-14 bytes) would cost a receive system call each: on a plain
 /// socket they wait for data with a zero-byte receive (no buffer held while the connection is idle, as Kestrel's
 /// WaitForDataBeforeAllocatingBuffer), then take everything that arrived into a pooled read-ahead buffer, returned to
-/// the pool once consumed. TLS needs none of this: SslStream buffers whole records itself.
+/// the pool once consumed. TLS needs none of this: SslStream buffers whole records itself. With Rocket's epoll loop the
+/// wait is the connection's registration there instead (UpgradedStream.Loop.cs).
 /// </para>
 /// </remarks>
 internal sealed partial class UpgradedStream : Stream
@@ -173,6 +174,11 @@ internal sealed partial class UpgradedStream : Stream
         {
             BytesIn += n;
             return ValueTask.FromResult(n);
+        }
+
+        if (_connection.Epoll is { } epoll)
+        {
+            return ReadThroughLoopAsync(epoll, buffer, cancellationToken);
         }
 
         if (buffer.Length < ReadAheadSize && _connection.Tls is null)
