@@ -105,6 +105,23 @@ internal sealed class EpollSocket : IValueTaskSource
     }
 
     /// <summary>
+    /// <see cref="WaitAsync"/> with a continuation that needs no delegate of its own: false when the socket may be readable
+    /// already; else true, and <paramref name="continuation"/>(<paramref name="state"/>) runs at the next edge (on the loop's
+    /// thread), at <see cref="Interrupt"/> or at <see cref="Close"/>.
+    /// </summary>
+    public bool TryWaitAsync(Action<object?> continuation, object state)
+    {
+        var wait = WaitAsync();
+        if (wait.IsCompleted)
+        {
+            return false;
+        }
+
+        _awaiter.OnCompleted(continuation, state, _awaiter.Version, ValueTaskSourceOnCompletedFlags.None);
+        return true;
+    }
+
+    /// <summary>
     /// Completes (on the loop's thread) once a write-side edge came since the registration (made with <c>writable</c>): a
     /// non-blocking connect finished (check SO_ERROR), or the registration was closed.
     /// </summary>

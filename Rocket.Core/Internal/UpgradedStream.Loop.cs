@@ -9,8 +9,8 @@ namespace RocketOwin.Internal;
 /// </summary>
 /// <remarks>
 /// An idle WebSocket always has a read waiting. On the runtime's engine that wait holds the socket's asynchronous context,
-/// its cached AwaitableSocketAsyncEventArgs, a pending receive operation and the read's state machine box (~0.7 KB a socket,
-/// s8's census); here it holds a continuation stored in the registration and in this stream, allocated once per connection.
+/// its cached AwaitableSocketAsyncEventArgs, a pending receive operation and the read's state machine box; here a static
+/// continuation stored in the registration, the buffer and the completion source in this stream: nothing allocated per read.
 /// Completions follow the runtime's setting: with <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c> (the rocket
 /// command) the reader's continuation runs on the loop's thread, as it ran on the engine's; otherwise on the thread pool.
 /// </remarks>
@@ -19,9 +19,7 @@ internal sealed partial class UpgradedStream : IValueTaskSource<int>
     private static readonly bool InlineCompletions = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1";
     private ManualResetValueTaskSourceCore<int> _read;
     private Memory<byte> _readBuffer;
-    private CancellationToken _readCancellation;
     private CancellationTokenRegistration _readCancelled;
-    private Action? _onReadable;
 
     private ValueTask<int> ReadThroughLoopAsync(EpollSocket epoll, Memory<byte> buffer, CancellationToken cancellationToken)
     {
@@ -35,25 +33,27 @@ internal sealed partial class UpgradedStream : IValueTaskSource<int>
                     return ValueTask.FromResult(n);
                 }
 
-                var wait = epoll.WaitAsync();
-                if (wait.IsCompleted)
-                {
-                    continue;
-                }
-
-                // Set before the continuation is registered: the next edge may run it at once, on the loop's thread.
+                // Set before the wait: the next edge may complete the read at once, on the loop's thread.
                 _read.Reset();
                 _read.RunContinuationsAsynchronously = !InlineCompletions;
                 _readBuffer = buffer;
-                _readCancellation = cancellationToken;
                 if (cancellationToken.CanBeCanceled)
                 {
                     // The cancellation wakes the wait, and the wake-up completes the read: one path, never two completions.
                     _readCancelled = cancellationToken.UnsafeRegister(static s => ((EpollSocket)s!).Interrupt(), epoll);
                 }
 
-                wait.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReadable ??= OnReadable);
-                return new ValueTask<int>(this, _read.Version);
+                if (epoll.TryWaitAsync(static s => ((UpgradedStream)s!).OnReadable(), this))
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        epoll.Interrupt(); // cancelled before the wait began: its callback found nothing to wake (a second wake-up is harmless)
+                    }
+
+                    return new ValueTask<int>(this, _read.Version);
+                }
+
+                EndRead(); // readable after all: read now
             }
         }
         catch (Exception e)
@@ -71,17 +71,15 @@ internal sealed partial class UpgradedStream : IValueTaskSource<int>
         {
             while (true)
             {
-                _readCancellation.ThrowIfCancellationRequested();
+                _readCancelled.Token.ThrowIfCancellationRequested();
                 if (epoll.MaybeReadable && TryReadNow(epoll, _readBuffer.Span) is var read and >= 0)
                 {
                     n = read;
                     break;
                 }
 
-                var wait = epoll.WaitAsync();
-                if (!wait.IsCompleted)
+                if (epoll.TryWaitAsync(static s => ((UpgradedStream)s!).OnReadable(), this))
                 {
-                    wait.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReadable!);
                     return;
                 }
             }
@@ -124,7 +122,6 @@ internal sealed partial class UpgradedStream : IValueTaskSource<int>
     {
         _readCancelled.Unregister(); // never waits: the callback only wakes the wait
         _readCancelled = default;
-        _readCancellation = default;
         _readBuffer = default;
     }
 
