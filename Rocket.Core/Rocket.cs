@@ -199,7 +199,7 @@ public sealed class Rocket : IDisposable
     /// While it blocks, the calling thread runs the process's periodic server work (idle timeouts, pool growth, the
     /// status sampler) in place of a dedicated "Rocket monitor" thread.
     /// </remarks>
-    /// <exception cref="InvalidOperationException">The method is unknown, a port is in use, a certificate cannot be loaded, or the server was already started; nothing is left listening.</exception>
+    /// <exception cref="InvalidOperationException">The method is unknown, a port is in use, a certificate cannot be loaded, the environment variable ROCKET_EPOLL is neither 0 nor 1, or the server was already started; nothing is left listening.</exception>
     /// <exception cref="ArgumentException">The method's worker refused its appInfo (an <see cref="UnknownAppInfoKeyException"/> for a key it does not read, when the worker declares <see cref="Worker.AppInfoKeys"/>).</exception>
     public void Start(bool background = false)
     {
@@ -211,6 +211,7 @@ public sealed class Rocket : IDisposable
             }
 
             RocketLog.EnsureConfigured();
+            EpollLoop.CheckSwitch();
             Worker worker = _statusWorker ?? MethodRegistry.Create(Method, PluginsDirectory);
             CheckAppInfoKeys(worker, Method, AppInfo);
             var core = new ServerCore(worker, Method, AppInfo, Limits, _minThreads, MaxThreads, _timeout == TimeSpan.Zero ? TimeSpan.FromDays(3650) : _timeout)

@@ -16,6 +16,15 @@ internal sealed class EpollLoop
     /// <summary>The thread's name (Linux keeps 15 bytes of it: all of it).</summary>
     public const string ThreadName = "Rocket epoll";
 
+    /// <summary>The environment variable that chooses the engine (read once, at the first use of <see cref="Instance"/>).</summary>
+    public const string SwitchVariable = "ROCKET_EPOLL";
+
+    /// <summary>
+    /// Whether a process that leaves <see cref="SwitchVariable"/> unset gets the loop (where <see cref="IsSupported"/>): the
+    /// one place the default lives (Rocket.Core/README.md, Threads, says which it is).
+    /// </summary>
+    public static readonly bool OnByDefault = false;
+
     private const int BatchSize = 256;
     private static readonly Lazy<EpollLoop?> Shared = new(CreateShared);
 
@@ -47,7 +56,7 @@ internal sealed class EpollLoop
     /// <summary>Linux on x86-64 (struct epoll_event is packed there; <see cref="EpollNative.Event"/> is laid out for it).</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
-    /// <summary>The process's loop when <c>ROCKET_EPOLL=1</c> on a supported platform, else null (the runtime's engine serves every wait).</summary>
+    /// <summary>The process's loop when <see cref="SwitchOn"/> on a supported platform, else null (the runtime's engine serves every wait).</summary>
     public static EpollLoop? Instance => Shared.Value;
 
     /// <summary>
@@ -92,8 +101,26 @@ internal sealed class EpollLoop
         Release(registration);
     }
 
+    /// <summary>
+    /// Whether ROCKET_EPOLL's <paramref name="value"/> asks for the loop: "1" yes, "0" no (the runtime's engine), unset or
+    /// empty <see cref="OnByDefault"/>. Anything else is refused rather than read as the default: a typo (`off`, `yes`,
+    /// `true`) would otherwise silently choose an engine the user did not mean.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Any other value; the message names the variable and the value.</exception>
+    public static bool SwitchOn(string? value) => value switch
+    {
+        null or "" => OnByDefault,
+        "1" => true,
+        "0" => false,
+        _ => throw new InvalidOperationException(
+            $"{SwitchVariable}={value}: expected 1 (Rocket's epoll loop) or 0 (the runtime's socket engine), or unset for the default ({(OnByDefault ? 1 : 0)})."),
+    };
+
+    /// <summary>Throws <see cref="SwitchOn"/>'s error for this process's ROCKET_EPOLL; <see cref="Rocket.Start"/> calls it before binding.</summary>
+    public static void CheckSwitch() => _ = SwitchOn(Environment.GetEnvironmentVariable(SwitchVariable));
+
     private static EpollLoop? CreateShared()
-        => Environment.GetEnvironmentVariable("ROCKET_EPOLL") == "1" && IsSupported ? new EpollLoop() : null;
+        => SwitchOn(Environment.GetEnvironmentVariable(SwitchVariable)) && IsSupported ? new EpollLoop() : null;
 
     private void Release(EpollSocket registration)
     {
