@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace RocketOwin.Internal;
 
 /// <summary>
-/// Rocket's own readiness loop for plain sockets (Linux x86-64, behind the internal switch <c>ROCKET_EPOLL=1</c>, read once
+/// Rocket's own readiness loop for plain sockets (Linux x86-64 and arm64, behind the internal switch <c>ROCKET_EPOLL=1</c>, read once
 /// at start-up; default off): one thread in epoll_wait(2) over edge-triggered registrations made once per socket. It serves
 /// idle client connections' waits (instead of the runtime's zero-byte receive, which costs a MSG_PEEK recvfrom each time it
 /// is armed) and the proxy's upstream head waits (instead of the runtime's receive, which first tries and gets EAGAIN), on
@@ -36,12 +36,12 @@ internal sealed class EpollLoop
     private uint _generation;
 
     /// <summary>Starts a loop and its thread (tests make their own; the server uses <see cref="Instance"/>).</summary>
-    /// <exception cref="PlatformNotSupportedException">Not Linux on x86-64.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not Linux on x86-64 or arm64.</exception>
     public EpollLoop()
     {
         if (!IsSupported)
         {
-            throw new PlatformNotSupportedException("Rocket's epoll loop needs Linux on x86-64.");
+            throw new PlatformNotSupportedException("Rocket's epoll loop needs Linux on x86-64 or arm64.");
         }
 
         _epoll = EpollNative.Create(EpollNative.EpollCloexec);
@@ -53,17 +53,27 @@ internal sealed class EpollLoop
         new Thread(Run) { IsBackground = true, Name = ThreadName }.Start();
     }
 
-    /// <summary>Linux on x86-64 (struct epoll_event is packed there; <see cref="EpollNative.Event"/> is laid out for it).</summary>
-    public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    /// <summary>
+    /// Linux on x86-64 or arm64: struct epoll_event is packed on x86-64 (<see cref="EpollNative.Event"/>) and naturally
+    /// aligned on arm64 (<see cref="EpollNative.AlignedEvent"/>); the errno and flag values used are the same on both.
+    /// </summary>
+    public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
 
     /// <summary>The process's loop when <see cref="SwitchOn"/> on a supported platform, else null (the runtime's engine serves every wait).</summary>
     public static EpollLoop? Instance => Shared.Value;
 
     /// <summary>
-    /// Registers <paramref name="socket"/> (edge-triggered, read side; with <paramref name="writable"/> the write side too, for a
-    /// non-blocking connect: <see cref="EpollSocket.WaitWritableAsync"/>) for the rest of its life.
+    /// Registers <paramref name="socket"/> for the rest of its life, edge-triggered on both sides: read edges for
+    /// <see cref="EpollSocket.WaitAsync"/> and <see cref="EpollSocket.TryWait(Action)"/>, write edges for
+    /// <see cref="EpollSocket.WaitWritableAsync(int)"/> (a send that found the buffer full, a non-blocking connect).
     /// </summary>
-    public unsafe EpollSocket Register(Socket socket, bool writable = false)
+    /// <remarks>
+    /// EPOLLOUT is in every registration rather than added with EPOLL_CTL_MOD when a send finds the buffer full: an
+    /// edge-triggered write edge comes only when the kernel frees space after a send that failed for lack of it (TCP wakes
+    /// the writer then only), plus once at registration, and it rides in the same event as a read edge otherwise. Adding
+    /// it on demand would cost two epoll_ctl(2) calls per filled buffer for no fewer wake-ups.
+    /// </remarks>
+    public EpollSocket Register(Socket socket)
     {
         var registration = new EpollSocket(this, socket);
         lock (_gate)
@@ -78,12 +88,8 @@ internal sealed class EpollLoop
             registration.Key = ((ulong)++_generation << 32) | (uint)slot;
         }
 
-        var data = new EpollNative.Event
-        {
-            Events = EpollNative.EpollIn | EpollNative.EpollRdHup | EpollNative.EpollEt | (writable ? EpollNative.EpollOut : 0),
-            Data = registration.Key,
-        };
-        if (EpollNative.Control(_epoll, EpollNative.CtlAdd, registration.Fd, &data) != 0)
+        const uint Events = EpollNative.EpollIn | EpollNative.EpollOut | EpollNative.EpollRdHup | EpollNative.EpollEt;
+        if (EpollNative.Control(_epoll, EpollNative.CtlAdd, registration.Fd, Events, registration.Key) != 0)
         {
             var error = Marshal.GetLastPInvokeError();
             Release(registration);
@@ -94,10 +100,9 @@ internal sealed class EpollLoop
     }
 
     /// <summary>Removes the registration; called before its socket closes (a closed descriptor's number may be reused at once).</summary>
-    public unsafe void Unregister(EpollSocket registration)
+    public void Unregister(EpollSocket registration)
     {
-        var data = default(EpollNative.Event);
-        _ = EpollNative.Control(_epoll, EpollNative.CtlDel, registration.Fd, &data); // fails harmlessly if already closed
+        _ = EpollNative.Control(_epoll, EpollNative.CtlDel, registration.Fd, 0, 0); // fails harmlessly if already closed
         Release(registration);
     }
 
@@ -144,7 +149,7 @@ internal sealed class EpollLoop
 
     private unsafe void Run()
     {
-        var events = stackalloc EpollNative.Event[BatchSize];
+        var events = stackalloc byte[BatchSize * EpollNative.EventSize];
         while (true)
         {
             var n = EpollNative.Wait(_epoll, events, BatchSize, -1);
@@ -163,7 +168,8 @@ internal sealed class EpollLoop
             {
                 try
                 {
-                    Find(events[i].Data)?.OnEdge(events[i].Events);
+                    var (edge, key) = EpollNative.EventAt(events, i);
+                    Find(key)?.OnEdge(edge);
                 }
                 catch (Exception e)
                 {

@@ -1,8 +1,12 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace RocketOwin.Internal;
 
-/// <summary>The libc calls of <see cref="EpollLoop"/> (Linux): epoll_create1(2), epoll_ctl(2), epoll_wait(2).</summary>
+/// <summary>
+/// The libc calls of <see cref="EpollLoop"/> and of the sockets it serves (Linux): epoll_create1(2), epoll_ctl(2),
+/// epoll_wait(2), accept4(2), recv(2), send(2), writev(2).
+/// </summary>
 internal static partial class EpollNative
 {
     // sys/epoll.h
@@ -16,23 +20,158 @@ internal static partial class EpollNative
     public const int CtlDel = 2;
     public const int EpollCloexec = 0x80000;
 
-    // asm-generic/errno-base.h
+    // sys/socket.h (Linux)
+    public const int SockCloexec = 0x80000;
+    public const int MsgDontWait = 0x40;
+    public const int MsgNoSignal = 0x4000;
+
+    // asm-generic/errno-base.h, errno.h
     public const int EINTR = 4;
+    public const int EAGAIN = 11;
+    public const int ENFILE = 23;
+    public const int EMFILE = 24;
+    public const int ECONNABORTED = 103;
+    public const int ENOBUFS = 105;
+
+    /// <summary>
+    /// The size of struct epoll_event on this process's architecture: packed on x86-64 (12 bytes, <see cref="Event"/>),
+    /// naturally aligned elsewhere, e.g. arm64 (16 bytes, <see cref="AlignedEvent"/>).
+    /// </summary>
+    public static readonly bool Packed = RuntimeInformation.ProcessArchitecture == Architecture.X64;
+
+    /// <summary>Bytes per struct epoll_event here (the buffer an epoll_wait(2) fills is an array of them).</summary>
+    public static int EventSize => Packed ? sizeof(uint) + sizeof(ulong) : 16;
 
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int Create(int flags);
 
     [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
-    public static unsafe partial int Control(int epfd, int operation, int fd, Event* data);
+    private static unsafe partial int Control(int epfd, int operation, int fd, void* data);
 
     [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
-    public static unsafe partial int Wait(int epfd, Event* events, int maxEvents, int timeout);
+    private static unsafe partial int Wait(int epfd, void* events, int maxEvents, int timeout);
 
-    /// <summary>struct epoll_event: packed on x86-64 (12 bytes), naturally aligned elsewhere (16 bytes).</summary>
+    /// <summary>accept4(2) with no peer address: the new descriptor, or -1 (errno in the last P/Invoke error).</summary>
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    public static partial int Accept(SafeSocketHandle socket, nint address, nint addressLength, int flags);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    private static unsafe partial nint Receive(SafeSocketHandle socket, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    private static unsafe partial nint Send(SafeSocketHandle socket, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
+    private static unsafe partial nint WriteVector(SafeSocketHandle socket, IoVector* vectors, int count);
+
+    /// <summary>epoll_ctl(2) with the event laid out for this architecture.</summary>
+    public static unsafe int Control(int epfd, int operation, int fd, uint events, ulong data)
+    {
+        if (Packed)
+        {
+            var packed = new Event { Events = events, Data = data };
+            return Control(epfd, operation, fd, &packed);
+        }
+
+        var aligned = new AlignedEvent { Events = events, Data = data };
+        return Control(epfd, operation, fd, &aligned);
+    }
+
+    /// <summary>epoll_wait(2) into <paramref name="buffer"/> (<paramref name="maxEvents"/> x <see cref="EventSize"/> bytes).</summary>
+    public static unsafe int Wait(int epfd, byte* buffer, int maxEvents, int timeout) => Wait(epfd, (void*)buffer, maxEvents, timeout);
+
+    /// <summary>The <paramref name="index"/>th event epoll_wait(2) wrote into <paramref name="buffer"/>.</summary>
+    public static unsafe (uint Events, ulong Data) EventAt(byte* buffer, int index)
+    {
+        if (Packed)
+        {
+            var packed = ((Event*)buffer)[index];
+            return (packed.Events, packed.Data);
+        }
+
+        var aligned = ((AlignedEvent*)buffer)[index];
+        return (aligned.Events, aligned.Data);
+    }
+
+    /// <summary>
+    /// recv(2) that never blocks (MSG_DONTWAIT), whatever the descriptor's mode: bytes read (0 at the end of the stream), or
+    /// -1 with <paramref name="error"/> (<see cref="SocketError.WouldBlock"/> when nothing is there).
+    /// </summary>
+    public static unsafe int ReceiveNow(SafeSocketHandle socket, Span<byte> buffer, out SocketError error)
+    {
+        fixed (byte* p = buffer)
+        {
+            var n = Receive(socket, p, buffer.Length, MsgDontWait);
+            error = n < 0 ? Error() : SocketError.Success;
+            return (int)n;
+        }
+    }
+
+    /// <summary>send(2) that never blocks and never raises SIGPIPE: bytes sent, or -1 with <paramref name="error"/>.</summary>
+    public static unsafe int SendNow(SafeSocketHandle socket, ReadOnlySpan<byte> data, out SocketError error)
+    {
+        fixed (byte* p = data)
+        {
+            var n = Send(socket, p, data.Length, MsgDontWait | MsgNoSignal);
+            error = n < 0 ? Error() : SocketError.Success;
+            return (int)n;
+        }
+    }
+
+    /// <summary>
+    /// writev(2) of two buffers on a non-blocking descriptor (one system call for a head and a body): bytes sent, or -1 with
+    /// <paramref name="error"/>. The .NET runtime ignores SIGPIPE, so a peer gone fails with EPIPE.
+    /// </summary>
+    public static unsafe int SendNow(SafeSocketHandle socket, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, out SocketError error)
+    {
+        fixed (byte* a = first)
+        fixed (byte* b = second)
+        {
+            var vectors = stackalloc IoVector[2];
+            vectors[0] = new IoVector { Base = a, Length = first.Length };
+            vectors[1] = new IoVector { Base = b, Length = second.Length };
+            var n = WriteVector(socket, vectors, 2);
+            error = n < 0 ? Error() : SocketError.Success;
+            return (int)n;
+        }
+    }
+
+    private static SocketError Error()
+    {
+        // errno (Linux numbering) to the portable codes SocketException takes, as the runtime maps them for its own calls.
+        return Marshal.GetLastPInvokeError() switch
+        {
+            EAGAIN => SocketError.WouldBlock,
+            EINTR => SocketError.Interrupted,
+            9 => SocketError.OperationAborted, // EBADF: closed under us
+            32 => SocketError.Shutdown, // EPIPE
+            104 => SocketError.ConnectionReset,
+            107 => SocketError.NotConnected,
+            110 => SocketError.TimedOut,
+            ENOBUFS or 12 => SocketError.NoBufferSpaceAvailable, // ENOMEM too
+            _ => SocketError.SocketError,
+        };
+    }
+
+    /// <summary>struct epoll_event on x86-64: packed (12 bytes).</summary>
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
     public struct Event
     {
         public uint Events;
         public ulong Data;
+    }
+
+    /// <summary>struct epoll_event on every other 64-bit Linux (arm64 among them): naturally aligned (16 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct AlignedEvent
+    {
+        public uint Events;
+        public ulong Data;
+    }
+
+    private unsafe struct IoVector
+    {
+        public byte* Base;
+        public nint Length;
     }
 }

@@ -10,8 +10,9 @@ namespace RocketOwin.Internal;
 /// only when one can succeed (no speculative receive that gets EAGAIN, no MSG_PEEK to arm an idle wait).
 /// </summary>
 /// <remarks>
-/// One waiter at a time: an idle connection's callback (<see cref="TryWait(Action)"/>) or an awaited receive's
-/// (<see cref="WaitAsync"/>). A wait that finds the socket readable completes at once; readiness may then be stale (the
+/// One reader at a time: an idle connection's callback (<see cref="TryWait(Action)"/>) or an awaited receive's
+/// (<see cref="WaitAsync"/>); and, at the same time, one writer (<see cref="WaitWritableAsync(int)"/>: a send that found the
+/// buffer full, or a non-blocking connect), which has its own completion source (made at its first wait). A wait that finds the socket readable completes at once; readiness may then be stale (the
 /// bytes of that edge were read by a receive that started before it), so the owner's first receive must not block.
 /// </remarks>
 internal sealed class EpollSocket : IValueTaskSource
@@ -19,13 +20,13 @@ internal sealed class EpollSocket : IValueTaskSource
     private const int NotWaiting = 0;
     private const int WaitingCallback = 1;
     private const int WaitingAwaiter = 2;
-    private const int WaitingWritable = 3;
     private const uint ReadEvents = EpollNative.EpollIn | EpollNative.EpollRdHup | EpollNative.EpollHup | EpollNative.EpollErr;
     private const uint WriteEvents = EpollNative.EpollOut | EpollNative.EpollHup | EpollNative.EpollErr;
 
     private readonly EpollLoop _loop;
     private ManualResetValueTaskSourceCore<bool> _awaiter;
     private Action? _callback;
+    private WriteWaiter? _writer;
     private int _edges;
     private int _drainedAt;
     private int _writeEdges;
@@ -104,6 +105,9 @@ internal sealed class EpollSocket : IValueTaskSource
         return new ValueTask(this, _awaiter.Version);
     }
 
+    /// <summary>The write-edge count to pass to <see cref="WaitWritableAsync(int)"/>; read before the send it belongs to.</summary>
+    public int WriteEdges => Volatile.Read(ref _writeEdges);
+
     /// <summary>
     /// <see cref="WaitAsync"/> with a continuation that needs no delegate of its own: false when the socket may be readable
     /// already; else true, and <paramref name="continuation"/>(<paramref name="state"/>) runs at the next edge (on the loop's
@@ -122,32 +126,46 @@ internal sealed class EpollSocket : IValueTaskSource
     }
 
     /// <summary>
-    /// Completes (on the loop's thread) once a write-side edge came since the registration (made with <c>writable</c>): a
-    /// non-blocking connect finished (check SO_ERROR), or the registration was closed.
+    /// Completes (on the loop's thread) once a write-side edge came since the registration: a non-blocking connect finished
+    /// (check SO_ERROR), or the registration was closed.
     /// </summary>
-    public ValueTask WaitWritableAsync()
+    public ValueTask WaitWritableAsync() => WaitWritableAsync(0);
+
+    /// <summary>
+    /// Completes (on the loop's thread) once a write-side edge (buffer space freed, the peer gone, an error) came after
+    /// <paramref name="writeEdgesBefore"/> (<see cref="WriteEdges"/> read before the send that found the buffer full), or
+    /// the registration was closed or <see cref="InterruptWriter"/> was called; at once when one came already. The caller then tries its
+    /// send again: an edge may be spurious (it rides with a read edge), costing at most one more EAGAIN send.
+    /// </summary>
+    public ValueTask WaitWritableAsync(int writeEdgesBefore)
     {
-        _awaiter.Reset();
-        Interlocked.Exchange(ref _waiting, WaitingWritable); // a full fence: the readiness check below must not be read before this store
-        if ((Volatile.Read(ref _writeEdges) != 0 || Volatile.Read(ref _closed) != 0)
-            && Interlocked.CompareExchange(ref _waiting, NotWaiting, WaitingWritable) == WaitingWritable)
+        if (Volatile.Read(ref _writeEdges) != writeEdgesBefore || Volatile.Read(ref _closed) != 0)
         {
             return ValueTask.CompletedTask;
         }
 
-        return new ValueTask(this, _awaiter.Version);
+        var writer = _writer ??= new WriteWaiter();
+        writer.Core.Reset();
+        Interlocked.Exchange(ref writer.Waiting, 1); // a full fence: the edge count below must not be read before this store
+        if ((Volatile.Read(ref _writeEdges) != writeEdgesBefore || Volatile.Read(ref _closed) != 0)
+            && Interlocked.CompareExchange(ref writer.Waiting, 0, 1) == 1)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return new ValueTask(writer, writer.Core.Version);
     }
+
+    /// <summary>Wakes an awaited <see cref="WaitWritableAsync(int)"/> now, without an edge (its owner's send was cancelled: it looks why).</summary>
+    public void InterruptWriter() => WakeWriter();
 
     /// <summary>The loop saw an edge (<paramref name="events"/>: readable, writable, peer closed, or error): count it and wake the waiter.</summary>
     public void OnEdge(uint events)
     {
         if ((events & WriteEvents) != 0)
         {
-            Interlocked.Increment(ref _writeEdges);
-            if (Volatile.Read(ref _waiting) == WaitingWritable)
-            {
-                Wake();
-            }
+            Interlocked.Increment(ref _writeEdges); // a full fence: a writer published before it is seen below
+            WakeWriter();
         }
 
         // A write-only edge (buffer space freed) says nothing about bytes to read: no receive is tried for it.
@@ -161,10 +179,7 @@ internal sealed class EpollSocket : IValueTaskSource
             }
 
             Interlocked.Increment(ref _edges);
-            if (Volatile.Read(ref _waiting) != WaitingWritable)
-            {
-                Wake();
-            }
+            Wake();
         }
     }
 
@@ -186,9 +201,19 @@ internal sealed class EpollSocket : IValueTaskSource
         }
 
         _loop.Unregister(this);
-        if (Volatile.Read(ref _waiting) is WaitingAwaiter or WaitingWritable)
+        if (Volatile.Read(ref _waiting) == WaitingAwaiter)
         {
             Wake();
+        }
+
+        WakeWriter();
+    }
+
+    private void WakeWriter()
+    {
+        if (Volatile.Read(ref _writer) is { } writer && Interlocked.Exchange(ref writer.Waiting, 0) == 1)
+        {
+            writer.Core.SetResult(true);
         }
     }
 
@@ -201,7 +226,7 @@ internal sealed class EpollSocket : IValueTaskSource
                 _callback = null;
                 callback();
                 break;
-            case WaitingAwaiter or WaitingWritable:
+            case WaitingAwaiter:
                 _awaiter.SetResult(true);
                 break;
         }
@@ -213,4 +238,18 @@ internal sealed class EpollSocket : IValueTaskSource
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
         => _awaiter.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>The writer's completion source, apart from the reader's: a send may wait while a receive waits (an upgraded stream).</summary>
+    private sealed class WriteWaiter : IValueTaskSource
+    {
+        public ManualResetValueTaskSourceCore<bool> Core = new() { RunContinuationsAsynchronously = false };
+        public int Waiting;
+
+        void IValueTaskSource.GetResult(short token) => Core.GetResult(token);
+
+        ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => Core.GetStatus(token);
+
+        void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => Core.OnCompleted(continuation, state, token, flags);
+    }
 }

@@ -236,7 +236,7 @@ internal sealed class UpstreamConnectionPool
 
         // Registered only once the connect is under way: a socket not yet connecting polls as hung up (EPOLLHUP), which the
         // registration would keep as "readable for good". Its first edge (or the ADD's, if it connected meanwhile) is write-side.
-        var ready = loop.Register(socket, writable: true);
+        var ready = loop.Register(socket);
         try
         {
             using (timeout.UnsafeRegister(static state => ((EpollSocket)state!).Close(), ready))

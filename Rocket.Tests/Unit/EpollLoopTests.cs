@@ -138,6 +138,93 @@ public class EpollLoopTests
         }
     }
 
+    [Test]
+    public async Task ASendThatFilledTheBufferWaitsForTheWriteEdgeThatComesWhenThePeerReads()
+    {
+        var loop = Shared.Value;
+        var (client, server) = await ConnectedPairAsync();
+        using (client)
+        using (server)
+        {
+            server.SendBufferSize = 4096;
+            client.ReceiveBufferSize = 4096;
+            var ready = loop.Register(server);
+            await WaitUntilAsync(() => ready.WriteEdges > 0); // the registration's own write edge (the buffer is empty)
+
+            // Fill the socket buffer until send(2) says EAGAIN; the edge count is read before the send it belongs to.
+            var chunk = new byte[16 * 1024];
+            int edges;
+            while (true)
+            {
+                edges = ready.WriteEdges;
+                if (EpollNative.SendNow(server.SafeHandle, chunk, out var error) < 0)
+                {
+                    Assert.That(error, Is.EqualTo(SocketError.WouldBlock));
+                    break;
+                }
+            }
+
+            var wait = ready.WaitWritableAsync(edges);
+            Assert.That(wait.IsCompleted, Is.False, "the buffer is full, yet the write wait completed");
+
+            // A read-side wait at the same time is independent of it (an upgraded stream reads while it writes).
+            DrainNow(ready);
+            var read = ready.WaitAsync();
+            Assert.That(read.IsCompleted, Is.False);
+
+            string? wokenOn = null;
+            var woken = wait.AsTask().ContinueWith(_ => wokenOn = Thread.CurrentThread.Name, TaskContinuationOptions.ExecuteSynchronously);
+            var sink = new byte[64 * 1024];
+            while (!woken.IsCompleted)
+            {
+                client.Blocking = false;
+                _ = client.Receive(sink, SocketFlags.None, out _);
+                await Task.WhenAny(woken, Task.Delay(10));
+            }
+
+            await woken.WaitAsync(Bound);
+            Assert.That(wokenOn, Is.EqualTo(EpollLoop.ThreadName));
+            Assert.That(EpollNative.SendNow(server.SafeHandle, "x"u8, out _), Is.EqualTo(1));
+            Assert.That(read.IsCompleted, Is.False, "a write edge woke the read wait");
+
+            ready.Close();
+            await read.AsTask().WaitAsync(Bound);
+        }
+    }
+
+    [Test]
+    public async Task InterruptingWakesAnAwaitedSendAndAnAwaitedReceiveWithoutAnEdge()
+    {
+        var loop = Shared.Value;
+        var (client, server) = await ConnectedPairAsync();
+        using (client)
+        using (server)
+        {
+            var ready = loop.Register(server);
+            await WaitUntilAsync(() => ready.WriteEdges > 0);
+            DrainNow(ready);
+            var read = ready.WaitAsync();
+            var write = ready.WaitWritableAsync(ready.WriteEdges);
+            Assert.That((read.IsCompleted, write.IsCompleted), Is.EqualTo((false, false)));
+
+            ready.Interrupt();
+            await read.AsTask().WaitAsync(Bound);
+            await write.AsTask().WaitAsync(Bound);
+            ready.Close();
+        }
+    }
+
+    [Test]
+    public void TheEventLayoutIsTheKernelsOnEachArchitecture()
+    {
+        // struct epoll_event: packed on x86-64 (12 bytes), naturally aligned on arm64 (16 bytes); arm64 is not run here.
+        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<EpollNative.Event>(), Is.EqualTo(12));
+        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<EpollNative.AlignedEvent>(), Is.EqualTo(16));
+        Assert.That(System.Runtime.InteropServices.Marshal.OffsetOf<EpollNative.AlignedEvent>(nameof(EpollNative.AlignedEvent.Data)), Is.EqualTo((nint)8));
+        var expected = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? 12 : 16;
+        Assert.That(EpollNative.EventSize, Is.EqualTo(expected));
+    }
+
     private static void DrainNow(EpollSocket ready)
     {
         var edges = ready.Edges;
