@@ -192,6 +192,18 @@ public sealed class RequestContext
 
     private async Task WatchAsync(ConnectionTransport connection)
     {
+        // Rocket's epoll loop (ROCKET_EPOLL=1): the same watch without the runtime's socket engine.
+        if (connection.TryWatchDisconnectOnLoop(() =>
+            {
+                if (ReferenceEquals(_exchange.Connection, connection))
+                {
+                    Abort();
+                }
+            }))
+        {
+            return;
+        }
+
         try
         {
             var n = await connection.Socket.ReceiveAsync(PeekBuffer, System.Net.Sockets.SocketFlags.Peek).ConfigureAwait(false);

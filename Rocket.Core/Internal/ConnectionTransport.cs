@@ -10,7 +10,7 @@ namespace RocketOwin.Internal;
 /// and closing. Handlers see it through the public <see cref="Connection"/> facade.
 /// </summary>
 /// <remarks>Served by at most one thread at a time; the monitor and Stop touch it only through the state transitions.</remarks>
-internal sealed class ConnectionTransport
+internal sealed partial class ConnectionTransport
 {
     private static long _nextId;
     private Action? _onReadable;
@@ -198,8 +198,15 @@ internal sealed class ConnectionTransport
             try
             {
                 // Never block the monitor on a client that does not read.
-                Socket.Blocking = false;
-                Socket.Send(beforeClose, SocketFlags.None, out _);
+                if (_epoll is not null)
+                {
+                    EpollNative.SendNow(Socket.SafeHandle, beforeClose, out _);
+                }
+                else
+                {
+                    Socket.Blocking = false;
+                    Socket.Send(beforeClose, SocketFlags.None, out _);
+                }
             }
             catch (Exception e) when (ClientGone.Is(e))
             {
@@ -250,7 +257,9 @@ internal sealed class ConnectionTransport
             var scratch = new byte[1024];
             while (true)
             {
-                var n = await Socket.ReceiveAsync(scratch, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                var n = _epoll is { } epoll
+                    ? await ReceiveOnLoopAsync(epoll, scratch, timeout.Token).ConfigureAwait(false)
+                    : await Socket.ReceiveAsync(scratch, SocketFlags.None, timeout.Token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     break;
@@ -310,6 +319,11 @@ internal sealed class ConnectionTransport
 
         KnownReadable = false;
         _wakeUnconfirmed = false;
+        if (_epoll is not null)
+        {
+            return ReceiveNow(buffer); // MSG_DONTWAIT: no mode change for one receive
+        }
+
         Socket.Blocking = false; // only a flag: the runtime keeps a socket it waits on asynchronously non-blocking anyway
         try
         {
@@ -327,9 +341,11 @@ internal sealed class ConnectionTransport
     /// <exception cref="IOException">The receive failed (e.g. the client reset the connection).</exception>
     public int ReceiveNow(Span<byte> buffer)
     {
-        var edges = _epoll?.Edges ?? 0;
-        var n = Socket.Receive(buffer, SocketFlags.None, out var error);
-        _epoll?.NoteReceive(edges, n, buffer.Length, error);
+        var epoll = _epoll;
+        var edges = epoll?.Edges ?? 0;
+        SocketError error;
+        var n = epoll is null ? Socket.Receive(buffer, SocketFlags.None, out error) : EpollNative.ReceiveNow(Socket.SafeHandle, buffer, out error);
+        epoll?.NoteReceive(edges, n, buffer.Length, error);
         return error switch
         {
             SocketError.Success => n,
@@ -371,6 +387,11 @@ internal sealed class ConnectionTransport
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         KnownReadable = false;
+        if (Tls is null && _epoll is { } epoll)
+        {
+            return await ReceiveOnLoopAsync(epoll, buffer, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             return Tls is not null
@@ -459,6 +480,12 @@ internal sealed class ConnectionTransport
                 return;
             }
 
+            if (_epoll is { } epoll)
+            {
+                await SendOnLoopAsync(epoll, data, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             while (!data.IsEmpty)
             {
                 // An upgraded connection's socket is non-blocking (RequestContext.UpgradeAsync): what the socket buffer takes
@@ -495,6 +522,20 @@ internal sealed class ConnectionTransport
     /// <summary>Sends <paramref name="first"/> then <paramref name="second"/>; on plain sockets as one sendmsg(2) with two buffers.</summary>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> second, CancellationToken cancellationToken)
     {
+        if (Tls is null && _epoll is { } epoll)
+        {
+            BeginWrite(first.Length + second.Length);
+            try
+            {
+                await SendOnLoopAsync(epoll, first, second, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            finally
+            {
+                EndWrite();
+            }
+        }
+
         if (Tls is not null
             || !System.Runtime.InteropServices.MemoryMarshal.TryGetArray(first, out var a)
             || !System.Runtime.InteropServices.MemoryMarshal.TryGetArray(second, out var b))

@@ -5,7 +5,7 @@ namespace RocketOwin.Internal;
 
 /// <summary>
 /// The libc calls of <see cref="EpollLoop"/> and of the sockets it serves (Linux): epoll_create1(2), epoll_ctl(2),
-/// epoll_wait(2), accept4(2), recv(2), send(2), writev(2).
+/// epoll_wait(2), accept4(2), recv(2), send(2), sendmsg(2), sendfile(2), fcntl(2).
 /// </summary>
 internal static partial class EpollNative
 {
@@ -22,6 +22,7 @@ internal static partial class EpollNative
 
     // sys/socket.h (Linux)
     public const int SockCloexec = 0x80000;
+    public const int MsgPeek = 0x2;
     public const int MsgDontWait = 0x40;
     public const int MsgNoSignal = 0x4000;
 
@@ -61,8 +62,14 @@ internal static partial class EpollNative
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     private static unsafe partial nint Send(SafeSocketHandle socket, byte* buffer, nint length, int flags);
 
-    [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
-    private static unsafe partial nint WriteVector(SafeSocketHandle socket, IoVector* vectors, int count);
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(SafeSocketHandle socket, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "sendfile", SetLastError = true)]
+    private static unsafe partial nint SendFile(SafeSocketHandle socket, Microsoft.Win32.SafeHandles.SafeFileHandle file, long* offset, nint count);
+
+    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+    private static unsafe partial nint SendMessage(SafeSocketHandle socket, MessageHeader* message, int flags);
 
     /// <summary>epoll_ctl(2) with the event laid out for this architecture.</summary>
     public static unsafe int Control(int epfd, int operation, int fd, uint events, ulong data)
@@ -95,13 +102,14 @@ internal static partial class EpollNative
 
     /// <summary>
     /// recv(2) that never blocks (MSG_DONTWAIT), whatever the descriptor's mode: bytes read (0 at the end of the stream), or
-    /// -1 with <paramref name="error"/> (<see cref="SocketError.WouldBlock"/> when nothing is there).
+    /// -1 with <paramref name="error"/> (<see cref="SocketError.WouldBlock"/> when nothing is there). With
+    /// <paramref name="peek"/> (MSG_PEEK) the bytes stay in the socket.
     /// </summary>
-    public static unsafe int ReceiveNow(SafeSocketHandle socket, Span<byte> buffer, out SocketError error)
+    public static unsafe int ReceiveNow(SafeSocketHandle socket, Span<byte> buffer, out SocketError error, bool peek = false)
     {
         fixed (byte* p = buffer)
         {
-            var n = Receive(socket, p, buffer.Length, MsgDontWait);
+            var n = Receive(socket, p, buffer.Length, peek ? MsgDontWait | MsgPeek : MsgDontWait);
             error = n < 0 ? Error() : SocketError.Success;
             return (int)n;
         }
@@ -119,8 +127,8 @@ internal static partial class EpollNative
     }
 
     /// <summary>
-    /// writev(2) of two buffers on a non-blocking descriptor (one system call for a head and a body): bytes sent, or -1 with
-    /// <paramref name="error"/>. The .NET runtime ignores SIGPIPE, so a peer gone fails with EPIPE.
+    /// sendmsg(2) of two buffers (one system call for a head and a body) that never blocks and never raises SIGPIPE: bytes
+    /// sent, or -1 with <paramref name="error"/>.
     /// </summary>
     public static unsafe int SendNow(SafeSocketHandle socket, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, out SocketError error)
     {
@@ -130,9 +138,36 @@ internal static partial class EpollNative
             var vectors = stackalloc IoVector[2];
             vectors[0] = new IoVector { Base = a, Length = first.Length };
             vectors[1] = new IoVector { Base = b, Length = second.Length };
-            var n = WriteVector(socket, vectors, 2);
+            var message = new MessageHeader { Vectors = vectors, VectorCount = 2 };
+            var n = SendMessage(socket, &message, MsgDontWait | MsgNoSignal);
             error = n < 0 ? Error() : SocketError.Success;
             return (int)n;
+        }
+    }
+
+    /// <summary>
+    /// Sets or clears O_NONBLOCK with fcntl(2). Not <c>Socket.Blocking = false</c>: that gives the socket the runtime's
+    /// SocketAsyncContext (and starts the runtime's socket engine threads), and after it every blocking call of the socket
+    /// is emulated on that engine. False when the call failed (the descriptor closed).
+    /// </summary>
+    public static bool SetNonBlocking(SafeSocketHandle socket, bool nonBlocking)
+    {
+        const int GetFlags = 3, SetFlags = 4, NonBlock = 0x800; // F_GETFL, F_SETFL, O_NONBLOCK (x86-64 and arm64)
+        var flags = Fcntl(socket, GetFlags, 0);
+        return flags >= 0 && Fcntl(socket, SetFlags, nonBlocking ? flags | NonBlock : flags & ~NonBlock) == 0;
+    }
+
+    /// <summary>
+    /// sendfile(2) from <paramref name="file"/> at <paramref name="offset"/> (advanced by what was sent) to a non-blocking
+    /// socket: bytes sent (0 when the file ended), or -1 with <paramref name="error"/>.
+    /// </summary>
+    public static unsafe long SendFile(SafeSocketHandle socket, Microsoft.Win32.SafeHandles.SafeFileHandle file, ref long offset, long count, out SocketError error)
+    {
+        fixed (long* at = &offset)
+        {
+            var n = SendFile(socket, file, at, (nint)Math.Min(count, 1L << 30));
+            error = n < 0 ? Error() : SocketError.Success;
+            return n;
         }
     }
 
@@ -167,6 +202,18 @@ internal static partial class EpollNative
     {
         public uint Events;
         public ulong Data;
+    }
+
+    /// <summary>struct msghdr (the same on x86-64 and arm64 Linux); only the buffers are set.</summary>
+    private unsafe struct MessageHeader
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVector* Vectors;
+        public nint VectorCount;
+        public void* Control;
+        public nint ControlLength;
+        public int Flags;
     }
 
     private unsafe struct IoVector

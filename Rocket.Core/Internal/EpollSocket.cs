@@ -27,6 +27,7 @@ internal sealed class EpollSocket : IValueTaskSource
     private ManualResetValueTaskSourceCore<bool> _awaiter;
     private Action? _callback;
     private WriteWaiter? _writer;
+    private Action? _observer;
     private int _edges;
     private int _drainedAt;
     private int _writeEdges;
@@ -156,6 +157,21 @@ internal sealed class EpollSocket : IValueTaskSource
         return new ValueTask(writer, writer.Core.Version);
     }
 
+    /// <summary>
+    /// Calls <paramref name="onEdge"/> once, on the loop's thread, at the first read edge after <paramref name="edgesBefore"/>
+    /// (<see cref="Edges"/> read before the owner's last look), or at once when one came already; apart from the reader's
+    /// wait (a request's disconnect watch stays armed while the connection waits idle). One observer at a time; never called
+    /// after <see cref="Close"/>.
+    /// </summary>
+    public void ObserveNextEdge(int edgesBefore, Action onEdge)
+    {
+        Interlocked.Exchange(ref _observer, onEdge); // a full fence: the edge count below must not be read before this store
+        if (Volatile.Read(ref _edges) != edgesBefore && Interlocked.CompareExchange(ref _observer, null, onEdge) == onEdge)
+        {
+            onEdge();
+        }
+    }
+
     /// <summary>Wakes an awaited <see cref="WaitWritableAsync(int)"/> now, without an edge (its owner's send was cancelled: it looks why).</summary>
     public void InterruptWriter() => WakeWriter();
 
@@ -180,6 +196,10 @@ internal sealed class EpollSocket : IValueTaskSource
 
             Interlocked.Increment(ref _edges);
             Wake();
+            if (Volatile.Read(ref _observer) is not null && Interlocked.Exchange(ref _observer, null) is { } observer)
+            {
+                observer();
+            }
         }
     }
 
@@ -199,6 +219,8 @@ internal sealed class EpollSocket : IValueTaskSource
         {
             return;
         }
+
+        Volatile.Write(ref _observer, null);
 
         _loop.Unregister(this);
         if (Volatile.Read(ref _waiting) == WaitingAwaiter)

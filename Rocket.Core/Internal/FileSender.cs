@@ -25,6 +25,11 @@ internal static class FileSender
             throw new IOException($"'{path}' has {file.Length} bytes; cannot send {count} from offset {offset}.");
         }
 
+        if (await connection.TrySendFileOnLoopAsync(file.SafeFileHandle, offset, count, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (connection.Tls is null)
         {
             await SendPlainAsync(connection, file, offset, count, cancellationToken).ConfigureAwait(false);

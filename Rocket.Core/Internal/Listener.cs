@@ -44,6 +44,8 @@ internal sealed class Listener
     private X509Certificate2? _certificate;
     private readonly ManualResetEventSlim _acceptEnded = new(false);
     private SocketAsyncEventArgs? _accept;
+    private EpollSocket? _onLoop;
+    private Action? _onListenerEdge;
     private MonitorTimer? _retry;
     private int _acceptState;
     private TimeSpan _backoff;
@@ -121,6 +123,28 @@ internal sealed class Listener
 
     public void Start()
     {
+        if (EpollLoop.Instance is { } loop)
+        {
+            // Rocket's own loop (ROCKET_EPOLL=1): the listener is one more edge-triggered registration, accepted until EAGAIN
+            // on each edge, so a plain server needs no thread of the runtime's socket engine. The descriptor becomes
+            // non-blocking by fcntl(2) (accept4(2) then returns EAGAIN); an inherited socket keeps that mode, which the next
+            // process (Rocket) sets again anyway.
+            if (!EpollNative.SetNonBlocking(_socket!.SafeHandle, true))
+            {
+                throw new SocketException((int)SocketError.NotSocket);
+            }
+
+            _retry = new MonitorTimer(OnRetry);
+            _onListenerEdge = AcceptOnLoop;
+            _onLoop = loop.Register(_socket);
+            if (_onLoop.TryWait(_onListenerEdge))
+            {
+                AcceptOnLoop();
+            }
+
+            return;
+        }
+
         var args = new SocketAsyncEventArgs(unsafeSuppressExecutionContextFlow: true);
         args.Completed += (_, completed) => OnAccepted(completed);
         _accept = args;
@@ -136,15 +160,15 @@ internal sealed class Listener
         // An accept waiting in the socket engine ends only with a connection or with the socket closed under it. Wake it
         // with a connection of our own rather than by closing: an inherited socket must stay listening for the process
         // that passed it (the next Rocket takes the connections queued meanwhile). A loop pausing for descriptors ends here.
-        if (_accept is not null && Interlocked.CompareExchange(ref _acceptState, AcceptEnded, AcceptPaused) == AcceptPaused)
+        if (Started && Interlocked.CompareExchange(ref _acceptState, AcceptEnded, AcceptPaused) == AcceptPaused)
         {
             _acceptEnded.Set();
         }
 
-        var ended = _accept is not null && _acceptEnded.IsSet;
-        using (var wake = _accept is null || ended ? null : WakeAcceptLoop())
+        var ended = Started && _acceptEnded.IsSet;
+        using (var wake = !Started || ended ? null : WakeAcceptLoop())
         {
-            if (_accept is null || (!ended && (wake is null || !_acceptEnded.Wait(TimeSpan.FromSeconds(5)))))
+            if (!Started || (!ended && (wake is null || !_acceptEnded.Wait(TimeSpan.FromSeconds(5)))))
             {
                 DisposeSocket();
             }
@@ -152,17 +176,21 @@ internal sealed class Listener
             AcceptPending();
         }
 
+        _onLoop?.Close();
         DisposeSocket();
         _retry?.Dispose();
-        if (_accept is not null && _acceptEnded.Wait(TimeSpan.FromSeconds(5)))
+        if (Started && _acceptEnded.Wait(TimeSpan.FromSeconds(5)))
         {
-            _accept.Dispose();
+            _accept?.Dispose();
         }
     }
 
+    /// <summary>The accept loop was started, on the runtime's engine or on Rocket's loop.</summary>
+    private bool Started => _accept is not null || _onLoop is not null;
+
     private Socket? WakeAcceptLoop()
     {
-        if (_accept is null || BoundEndPoint is null)
+        if (!Started || BoundEndPoint is null)
         {
             return null;
         }
@@ -213,9 +241,23 @@ internal sealed class Listener
             Socket client;
             try
             {
-                socket.Blocking = false;
-                client = socket.Accept();
-                client.Blocking = true;
+                if (_onLoop is not null)
+                {
+                    // The listener is non-blocking already (fcntl); Socket.Blocking would start the runtime's engine.
+                    var fd = EpollNative.Accept(socket.SafeHandle, 0, 0, EpollNative.SockCloexec);
+                    if (fd < 0)
+                    {
+                        break;
+                    }
+
+                    client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+                }
+                else
+                {
+                    socket.Blocking = false;
+                    client = socket.Accept();
+                    client.Blocking = true;
+                }
             }
             catch (Exception e) when (ClientGone.Is(e))
             {
@@ -308,6 +350,99 @@ internal sealed class Listener
         }
     }
 
+    /// <summary>
+    /// The listener's edge on Rocket's loop (or a retry from the monitor): accepts until EAGAIN, then waits for the next edge.
+    /// accept4(2) by P/Invoke, not Socket.Accept: that one throws a SocketException for the EAGAIN ending every batch (with
+    /// one connection per edge, an exception per connection). The new descriptor stays blocking (a worker's head receive
+    /// blocks; the loop's receives and sends use MSG_DONTWAIT).
+    /// </summary>
+    private void AcceptOnLoop()
+    {
+        var loop = _onLoop!;
+        for (var inline = 0; ; inline++)
+        {
+            if (_stopping)
+            {
+                EndAcceptLoop();
+                return;
+            }
+
+            if (inline == MaxInlineAccepts)
+            {
+                // As on the runtime's engine: a full listen queue goes on from the monitor thread, so the loop serves the
+                // other sockets' edges in between.
+                Pause(TimeSpan.Zero);
+                return;
+            }
+
+            var edges = loop.Edges;
+            int fd;
+            try
+            {
+                fd = EpollNative.Accept(_socket!.SafeHandle, 0, 0, EpollNative.SockCloexec);
+            }
+            catch (ObjectDisposedException)
+            {
+                EndAcceptLoop();
+                return;
+            }
+
+            if (fd < 0)
+            {
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == EpollNative.EAGAIN)
+                {
+                    loop.Drained(edges);
+                    if (!loop.TryWait(_onListenerEdge!))
+                    {
+                        return; // the next edge calls again
+                    }
+
+                    continue;
+                }
+
+                // accept(2) ERRORS: out of descriptors or memory pauses (the connection waits in the backlog); the listener
+                // closed or not listening (EBADF, EINVAL, ENOTSOCK) ends the loop; anything else is that one connection's
+                // (ECONNABORTED, EPROTO, EPERM from a firewall, EINTR): the next one.
+                if (errno is EpollNative.EMFILE or EpollNative.ENFILE or EpollNative.ENOBUFS or 12)
+                {
+                    _ = TakeAcceptFailure(SocketError.TooManyOpenSockets);
+                    return;
+                }
+
+                if (errno is 9 or 22 or 88)
+                {
+                    _ = TakeAcceptFailure(SocketError.OperationAborted);
+                    return;
+                }
+
+                continue;
+            }
+
+            _backoff = TimeSpan.Zero;
+            Socket client;
+            try
+            {
+                client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+            }
+            catch (SocketException e)
+            {
+                Log.Debug(e, "Could not admit a connection on {0}.", this);
+                continue;
+            }
+
+            try
+            {
+                Admit(client);
+            }
+            catch (Exception e)
+            {
+                Log.Debug(e, "Could not admit a connection on {0}.", this);
+                client.Dispose();
+            }
+        }
+    }
+
     private void OnAccepted(SocketAsyncEventArgs args)
     {
         if (TakeAccepted(args))
@@ -320,7 +455,14 @@ internal sealed class Listener
     {
         if (Interlocked.CompareExchange(ref _acceptState, AcceptRunning, AcceptPaused) == AcceptPaused)
         {
-            Accept();
+            if (_onLoop is not null)
+            {
+                AcceptOnLoop();
+            }
+            else
+            {
+                Accept();
+            }
         }
     }
 
@@ -329,25 +471,7 @@ internal sealed class Listener
     {
         if (args.SocketError != SocketError.Success)
         {
-            if (_stopping || args.SocketError is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
-            {
-                EndAcceptLoop();
-                return false;
-            }
-
-            // Typically EMFILE/ENFILE: out of descriptors. The connection waits in the listen backlog; pause (longer each
-            // time, up to MaxAcceptBackoff) until the server's own timeouts free descriptors, and log once per interval.
-            // The pause is a monitor timer: this may be the socket engine's thread, which must never sleep.
-            _backoff = _backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
-            if (ShouldLog(ref _acceptFailuresLoggedAt, ref _acceptFailures, out var failures))
-            {
-                Log.Error(
-                    "Accept on {0} failed: {1} ({2}); {3} failure(s) in the last interval. Accepting pauses up to {4} ms at a time until descriptors are free ({5} connections open).",
-                    this, new SocketException((int)args.SocketError).Message, args.SocketError, failures, MaxAcceptBackoff.TotalMilliseconds, Server.Table.Count);
-            }
-
-            Pause(_backoff);
-            return false;
+            return TakeAcceptFailure(args.SocketError);
         }
 
         _backoff = TimeSpan.Zero;
@@ -368,6 +492,30 @@ internal sealed class Listener
         return true;
     }
 
+    /// <summary>An accept failed: false when the loop ended (stopping, listener closed) or paused (out of descriptors).</summary>
+    private bool TakeAcceptFailure(SocketError error)
+    {
+        if (_stopping || error is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown or SocketError.NotSocket)
+        {
+            EndAcceptLoop();
+            return false;
+        }
+
+        // Typically EMFILE/ENFILE: out of descriptors. The connection waits in the listen backlog; pause (longer each
+        // time, up to MaxAcceptBackoff) until the server's own timeouts free descriptors, and log once per interval.
+        // The pause is a monitor timer: this may be the socket engine's thread, which must never sleep.
+        _backoff = _backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
+        if (ShouldLog(ref _acceptFailuresLoggedAt, ref _acceptFailures, out var failures))
+        {
+            Log.Error(
+                "Accept on {0} failed: {1} ({2}); {3} failure(s) in the last interval. Accepting pauses up to {4} ms at a time until descriptors are free ({5} connections open).",
+                this, new SocketException((int)error).Message, error, failures, MaxAcceptBackoff.TotalMilliseconds, Server.Table.Count);
+        }
+
+        Pause(_backoff);
+        return false;
+    }
+
     /// <summary>Accepts again after <paramref name="delay"/> from the monitor thread, unless Stop comes first.</summary>
     private void Pause(TimeSpan delay)
     {
@@ -383,6 +531,7 @@ internal sealed class Listener
 
     private void EndAcceptLoop()
     {
+        _onLoop?.Close(); // before the socket closes (Stop), and an inherited one stays listening for the next process
         Interlocked.Exchange(ref _acceptState, AcceptEnded);
         _acceptEnded.Set();
     }
@@ -414,10 +563,20 @@ internal sealed class Listener
 
         try
         {
-            client.Blocking = false;
-            if (!IsSecure)
+            if (_onLoop is not null)
             {
-                client.Send(ServiceUnavailable, SocketFlags.None, out _);
+                if (!IsSecure)
+                {
+                    EpollNative.SendNow(client.SafeHandle, ServiceUnavailable, out _); // never blocks, and no runtime engine
+                }
+            }
+            else
+            {
+                client.Blocking = false;
+                if (!IsSecure)
+                {
+                    client.Send(ServiceUnavailable, SocketFlags.None, out _);
+                }
             }
 
             client.Shutdown(SocketShutdown.Send);

@@ -83,6 +83,8 @@ public static class DotNetCli
 
     public static string CopyProxyPlugin(string pluginsFolder) => CopyPlugin(pluginsFolder, "Rocket.Methods.Proxy");
 
+    public static string CopyStaticPlugin(string pluginsFolder) => CopyPlugin(pluginsFolder, "Rocket.Methods.Static");
+
     private static string CopyPlugin(string pluginsFolder, string project)
     {
         var plugin = Directory.CreateDirectory(Path.Combine(pluginsFolder, project)).FullName;
