@@ -352,9 +352,11 @@ internal sealed class Listener
 
     /// <summary>
     /// The listener's edge on Rocket's loop (or a retry from the monitor): accepts until EAGAIN, then waits for the next edge.
-    /// accept4(2) by P/Invoke, not Socket.Accept: that one throws a SocketException for the EAGAIN ending every batch (with
-    /// one connection per edge, an exception per connection). The new descriptor stays blocking (a worker's head receive
-    /// blocks; the loop's receives and sends use MSG_DONTWAIT).
+    /// accept4(2) by P/Invoke, not Socket.Accept: on Linux that one goes through the runtime's SocketAsyncContext, and on a
+    /// descriptor the runtime believes blocking it waits on the runtime's engine when the queue is empty (the loop would
+    /// hang, and Stop's own accepts race with it); on a non-blocking one it throws for the EAGAIN ending every batch. The
+    /// price: new Socket(SafeSocketHandle) queries the descriptor (getsockopt x4, getsockname x2, getpeername, fcntl). The
+    /// new descriptor stays blocking (a worker's head receive blocks; the loop's receives and sends use MSG_DONTWAIT).
     /// </summary>
     private void AcceptOnLoop()
     {
