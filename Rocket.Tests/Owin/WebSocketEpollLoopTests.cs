@@ -13,7 +13,7 @@ namespace RocketOwin.Tests.Owin;
 public sealed class WebSocketEpollLoopTests
 {
     private const int Sockets = 200;
-    private const uint EpollOut = 0x004;
+    private const uint EpollRdHup = 0x2000;
     private static readonly TimeSpan OperationBound = TimeSpan.FromSeconds(15);
 
     /// <summary>
@@ -91,7 +91,10 @@ public sealed class WebSocketEpollLoopTests
         return result.MessageType == WebSocketMessageType.Close ? socket.CloseStatus : null;
     }
 
-    /// <summary>Registrations in the process's epoll instances (/proc/PID/fdinfo): read-side only (Rocket's loop) and with EPOLLOUT (the runtime's engine).</summary>
+    /// <summary>
+    /// Registrations in the process's epoll instances (/proc/PID/fdinfo): with EPOLLRDHUP (Rocket's loop, which registers
+    /// both sides) and without it (the runtime's engine: EPOLLIN|EPOLLOUT|EPOLLET).
+    /// </summary>
     private static (int Loop, int Engine) CountRegistrations(int pid)
     {
         var (loop, engine) = (0, 0);
@@ -119,13 +122,13 @@ public sealed class WebSocketEpollLoopTests
             {
                 var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 var events = uint.Parse(fields[Array.IndexOf(fields, "events:") + 1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                if ((events & EpollOut) != 0)
+                if ((events & EpollRdHup) != 0)
                 {
-                    engine++;
+                    loop++;
                 }
                 else
                 {
-                    loop++;
+                    engine++;
                 }
             }
         }
