@@ -104,7 +104,6 @@ Task("Test")
     }
 });
 
-
 // Every method project (Rocket.Methods.*, picked up by glob) and the sample plugin, each into plugins/<AssemblyName>/
 // with only its own files: the host supplies Rocket.Core and NLog. The method projects reference both as ordinary
 // references (what their packages need) marked Private=false / Publish=false, which keeps them out of this publish

@@ -6,8 +6,9 @@ namespace RocketOwin.Internal;
 /// <summary>
 /// A plain connection's I/O on Rocket's epoll loop (<see cref="EpollLoop"/>, ROCKET_EPOLL=1): non-blocking calls whatever the
 /// descriptor's mode (it stays blocking for the workers' receives, which then need no engine either), and when one would
-/// block a wait for the loop's next edge. The runtime's socket engine never takes the socket, so it never gets a
-/// SocketAsyncContext and a plain server runs without the runtime's `.NET Sockets` thread.
+/// block a wait for the loop's next edge. The runtime's socket engine never registers or waits for the socket (its
+/// `.NET Sockets` thread still exists: constructing any Socket starts it on .NET 10; and the workers' blocking
+/// Socket.Receive/Send still make the socket's SocketAsyncContext, 152 B, without registering it).
 /// </summary>
 internal sealed partial class ConnectionTransport
 {

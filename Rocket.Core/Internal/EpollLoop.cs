@@ -5,11 +5,12 @@ namespace RocketOwin.Internal;
 
 /// <summary>
 /// Rocket's own readiness loop for plain sockets (Linux x86-64 and arm64, behind the internal switch <c>ROCKET_EPOLL=1</c>, read once
-/// at start-up; default off): one thread in epoll_wait(2) over edge-triggered registrations made once per socket. It serves
-/// idle client connections' waits (instead of the runtime's zero-byte receive, which costs a MSG_PEEK recvfrom each time it
-/// is armed) and the proxy's upstream head waits (instead of the runtime's receive, which first tries and gets EAGAIN), on
-/// the same thread, so a proxied request is woken twice on one thread with no hand-off. TLS stays on SslStream and the
-/// runtime's engine.
+/// at start-up; default off): one thread in epoll_wait(2) over edge-triggered registrations (read and write) made once per
+/// socket. It serves a plain connection's whole life: the listener's accepts, idle waits (instead of the runtime's
+/// zero-byte receive, which costs a MSG_PEEK recvfrom each time it is armed), body receives, sends that fill the buffer,
+/// sendfile, upgraded streams' reads; and the proxy's upstream head waits and connects (instead of the runtime's receive,
+/// which first tries and gets EAGAIN), on the same thread, so a proxied request is woken twice on one thread with no
+/// hand-off. TLS stays on SslStream and the runtime's engine (Rocket.Core/README.md, Threads, has the full list).
 /// </summary>
 internal sealed class EpollLoop
 {

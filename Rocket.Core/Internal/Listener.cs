@@ -126,7 +126,7 @@ internal sealed class Listener
         if (EpollLoop.Instance is { } loop)
         {
             // Rocket's own loop (ROCKET_EPOLL=1): the listener is one more edge-triggered registration, accepted until EAGAIN
-            // on each edge, so a plain server needs no thread of the runtime's socket engine. The descriptor becomes
+            // on each edge, so accepts never wait on the runtime's socket engine. The descriptor becomes
             // non-blocking by fcntl(2) (accept4(2) then returns EAGAIN); an inherited socket keeps that mode, which the next
             // process (Rocket) sets again anyway.
             if (!EpollNative.SetNonBlocking(_socket!.SafeHandle, true))
