@@ -28,11 +28,19 @@ internal static partial class EpollNative
 
     // asm-generic/errno-base.h, errno.h
     public const int EINTR = 4;
+    public const int EBADF = 9;
     public const int EAGAIN = 11;
+    public const int ENOMEM = 12;
+    public const int EINVAL = 22;
     public const int ENFILE = 23;
     public const int EMFILE = 24;
+    public const int EPIPE = 32;
+    public const int ENOTSOCK = 88;
     public const int ECONNABORTED = 103;
+    public const int ECONNRESET = 104;
     public const int ENOBUFS = 105;
+    public const int ENOTCONN = 107;
+    public const int ETIMEDOUT = 110;
 
     /// <summary>
     /// The size of struct epoll_event on this process's architecture: packed on x86-64 (12 bytes, <see cref="Event"/>),
@@ -178,12 +186,12 @@ internal static partial class EpollNative
         {
             EAGAIN => SocketError.WouldBlock,
             EINTR => SocketError.Interrupted,
-            9 => SocketError.OperationAborted, // EBADF: closed under us
-            32 => SocketError.Shutdown, // EPIPE
-            104 => SocketError.ConnectionReset,
-            107 => SocketError.NotConnected,
-            110 => SocketError.TimedOut,
-            ENOBUFS or 12 => SocketError.NoBufferSpaceAvailable, // ENOMEM too
+            EBADF => SocketError.OperationAborted, // closed under us
+            EPIPE => SocketError.Shutdown,
+            ECONNRESET => SocketError.ConnectionReset,
+            ENOTCONN => SocketError.NotConnected,
+            ETIMEDOUT => SocketError.TimedOut,
+            ENOBUFS or ENOMEM => SocketError.NoBufferSpaceAvailable,
             _ => SocketError.SocketError,
         };
     }

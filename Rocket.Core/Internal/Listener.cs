@@ -406,13 +406,13 @@ internal sealed class Listener
                 // accept(2) ERRORS: out of descriptors or memory pauses (the connection waits in the backlog); the listener
                 // closed or not listening (EBADF, EINVAL, ENOTSOCK) ends the loop; anything else is that one connection's
                 // (ECONNABORTED, EPROTO, EPERM from a firewall, EINTR): the next one.
-                if (errno is EpollNative.EMFILE or EpollNative.ENFILE or EpollNative.ENOBUFS or 12)
+                if (errno is EpollNative.EMFILE or EpollNative.ENFILE or EpollNative.ENOBUFS or EpollNative.ENOMEM)
                 {
                     _ = TakeAcceptFailure(SocketError.TooManyOpenSockets);
                     return;
                 }
 
-                if (errno is 9 or 22 or 88)
+                if (errno is EpollNative.EBADF or EpollNative.EINVAL or EpollNative.ENOTSOCK)
                 {
                     _ = TakeAcceptFailure(SocketError.OperationAborted);
                     return;
@@ -422,13 +422,15 @@ internal sealed class Listener
             }
 
             _backoff = TimeSpan.Zero;
+            var handle = new SafeSocketHandle(fd, ownsHandle: true);
             Socket client;
             try
             {
-                client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+                client = new Socket(handle);
             }
             catch (SocketException e)
             {
+                handle.Dispose(); // the descriptor is ours until a Socket owns it
                 Log.Debug(e, "Could not admit a connection on {0}.", this);
                 continue;
             }
