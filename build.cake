@@ -14,7 +14,7 @@ var otherEngineFilter = string.Join("|", new[]
     // never-blocking waits, disconnects, upgrades; mutated requests
     "Wire.KeepAliveTests", "Wire.EngineTests", "Wire.RequestBodyTests", "Wire.ResponseFramingTests", "Wire.LimitTests",
     "Wire.ResourceLimitTests", "Wire.DrainTests", "Wire.LifecycleTests", "Wire.AcceptTests", "Wire.NeverBlocksTests",
-    "Wire.DisconnectWatchTests", "Wire.UpgradeAndAbortTests", "Wire.FuzzTests",
+    "Wire.DisconnectWatchTests", "Wire.UpgradeAndAbortTests", "Wire.FuzzTests", "Wire.LoopSocketContextTests",
     // the proxy (upstream head waits and connects are the loop's)
     "Proxy.ProxyForwardingTests", "Proxy.ProxyBodyTests", "Proxy.ProxyFailureTests", "Proxy.ProxyUpstreamClientTests",
     "Proxy.ProxyHardeningTests", "Proxy.ProxyBalancingTests",

@@ -104,9 +104,11 @@ public sealed class RequestContext
 
         _exchange.Upgraded = true;
         var connection = _exchange.Connection;
-        if (connection.Tls is null)
+        if (connection.Tls is null && connection.Epoll is null)
         {
-            // From here on the stream reads and writes without ever blocking a thread (UpgradedStream), the 101 included.
+            // From here on the stream reads and writes without ever blocking a thread (UpgradedStream), the 101 included. On
+            // Rocket's loop every call is non-blocking by itself (MSG_DONTWAIT), and Socket.Blocking would give the socket the
+            // runtime's SocketAsyncContext.
             connection.Socket.Blocking = false;
         }
 

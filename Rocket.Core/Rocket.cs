@@ -134,6 +134,9 @@ public sealed class Rocket : IDisposable
     /// <summary>Request exchanges the running server keeps for reuse (0 when stopped); for tests.</summary>
     internal int PooledExchangeCount => _core?.PooledExchangeCount ?? 0;
 
+    /// <summary>Calls <paramref name="visit"/> for each open connection of the running server; for tests.</summary>
+    internal void ForEachConnection(Action<ConnectionTransport> visit) => _core?.Table.ForEach(visit, static (c, v) => v(c));
+
     /// <summary>Worker threads waiting for work now.</summary>
     public int IdleThreadCount => _core?.Pool.IdleCount ?? 0;
 

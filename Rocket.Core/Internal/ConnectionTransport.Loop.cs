@@ -5,10 +5,9 @@ namespace RocketOwin.Internal;
 
 /// <summary>
 /// A plain connection's I/O on Rocket's epoll loop (<see cref="EpollLoop"/>, ROCKET_EPOLL=1): non-blocking calls whatever the
-/// descriptor's mode (it stays blocking for the workers' receives, which then need no engine either), and when one would
-/// block a wait for the loop's next edge. The runtime's socket engine never registers or waits for the socket (its
-/// `.NET Sockets` thread still exists: constructing any Socket starts it on .NET 10; and the workers' blocking
-/// Socket.Receive/Send still make the socket's SocketAsyncContext, 152 B, without registering it).
+/// descriptor's mode (it stays blocking for the workers' receives and sends, which are recv(2)/send(2) on it: no engine and
+/// no runtime SocketAsyncContext), and when one would block a wait for the loop's next edge. The runtime's socket engine
+/// never registers or waits for the socket (its `.NET Sockets` thread still exists: constructing any Socket starts it on .NET 10).
 /// </summary>
 internal sealed partial class ConnectionTransport
 {
@@ -97,6 +96,38 @@ internal sealed partial class ConnectionTransport
             else if (error != SocketError.Interrupted)
             {
                 throw new IOException($"send failed: {error}", new SocketException((int)error));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Send"/> on Rocket's loop: blocking send(2) on the descriptor (blocking for the workers; EpollNative.Blocking.cs)
+    /// until every byte is out, as the runtime's Socket.Send on a blocking socket does, without its SocketAsyncContext. The
+    /// kernel bounds each call by SO_SNDTIMEO; as the runtime's, the whole send is bounded by the I/O timeout too (a client
+    /// that takes a little every few seconds), and the monitor's MinResponseDataRate cut (a shutdown) ends it at once.
+    /// </summary>
+    private void SendBlockingOnLoop(ReadOnlySpan<byte> data)
+    {
+        long start = 0;
+        while (!data.IsEmpty)
+        {
+            var n = EpollNative.SendBlocking(Socket.SafeHandle, data, out var error);
+            if (error != SocketError.Success)
+            {
+                error = error == SocketError.WouldBlock ? SocketError.TimedOut : error; // SO_SNDTIMEO passed
+                throw new IOException($"send failed: {error}", new SocketException((int)error));
+            }
+
+            data = data[n..];
+            if (data.IsEmpty)
+            {
+                return;
+            }
+
+            start = start == 0 ? Environment.TickCount64 : start;
+            if (Environment.TickCount64 - start >= Server.Limits.IOTimeout.TotalMilliseconds)
+            {
+                throw new IOException($"send failed: {SocketError.TimedOut}", new SocketException((int)SocketError.TimedOut));
             }
         }
     }

@@ -373,9 +373,13 @@ internal sealed partial class ConnectionTransport
             }
         }
 
-        var edges = _epoll?.Edges ?? 0;
-        var n = Socket.Receive(buffer, SocketFlags.None, out var error);
-        _epoll?.NoteReceive(edges, n, buffer.Length, error);
+        var epoll = _epoll;
+        var edges = epoll?.Edges ?? 0;
+        SocketError error;
+
+        // On Rocket's loop not Socket.Receive: on a blocking socket that makes the runtime's SocketAsyncContext (152 B) for it.
+        var n = epoll is null ? Socket.Receive(buffer, SocketFlags.None, out error) : EpollNative.ReceiveBlocking(Socket.SafeHandle, buffer, out error);
+        epoll?.NoteReceive(edges, n, buffer.Length, error);
         return error switch
         {
             SocketError.Success => n,
@@ -414,6 +418,12 @@ internal sealed partial class ConnectionTransport
             if (Tls is not null)
             {
                 Tls.Write(data);
+                return;
+            }
+
+            if (_epoll is not null)
+            {
+                SendBlockingOnLoop(data);
                 return;
             }
 
@@ -622,7 +632,9 @@ internal sealed partial class ConnectionTransport
         Span<byte> scratch = stackalloc byte[4096];
         while (available > 0)
         {
-            var n = Socket.Receive(scratch[..Math.Min(scratch.Length, available)], SocketFlags.None, out var error);
+            var into = scratch[..Math.Min(scratch.Length, available)];
+            SocketError error;
+            var n = _epoll is null ? Socket.Receive(into, SocketFlags.None, out error) : EpollNative.ReceiveNow(Socket.SafeHandle, into, out error);
             if (error != SocketError.Success || n <= 0)
             {
                 return;

@@ -48,7 +48,7 @@ internal sealed partial class UpgradedStream
         {
             if (_connection.Tls is null)
             {
-                sent = _connection.Socket.Send(frame.Span, SocketFlags.None, out var error);
+                sent = SendNow(_connection, frame.Span, out var error);
                 if (error != SocketError.Success)
                 {
                     // Would block (the client reads nothing) or the connection failed (its reads will tell the handler).

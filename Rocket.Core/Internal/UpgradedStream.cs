@@ -370,7 +370,7 @@ internal sealed partial class UpgradedStream : Stream
         {
             while (!buffer.IsEmpty)
             {
-                var n = connection.Socket.Send(buffer, SocketFlags.None, out var error);
+                var n = SendNow(connection, buffer, out var error);
                 if (error == SocketError.Success)
                 {
                     buffer = buffer[n..];
@@ -390,6 +390,10 @@ internal sealed partial class UpgradedStream : Stream
             connection.EndWrite();
         }
     }
+
+    /// <summary>A send that never blocks: the socket is non-blocking (RequestContext.UpgradeAsync), or on Rocket's loop, where Socket.Send would make the runtime's SocketAsyncContext.</summary>
+    private static int SendNow(ConnectionTransport connection, ReadOnlySpan<byte> data, out SocketError error)
+        => connection.Epoll is null ? connection.Socket.Send(data, SocketFlags.None, out error) : EpollNative.SendNow(connection.Socket.SafeHandle, data, out error);
 
     /// <summary>Serves bytes left in the read-ahead buffer (the caller counts them); the buffer goes back to the pool once empty.</summary>
     private int TakeReadAhead(Span<byte> buffer)

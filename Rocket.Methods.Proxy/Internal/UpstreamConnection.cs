@@ -229,7 +229,7 @@ internal sealed class UpstreamConnection
 
         var edges = ready.Edges;
         var free = ReadBuffer.AsSpan(End);
-        var n = Socket.Receive(free, SocketFlags.None, out var error);
+        var n = RocketOwin.Internal.EpollNative.ReceiveNow(Socket.SafeHandle, free, out var error);
         ready.NoteReceive(edges, n, free.Length, error);
         if (error == SocketError.WouldBlock)
         {
@@ -250,7 +250,8 @@ internal sealed class UpstreamConnection
     {
         // The socket is non-blocking (see UpstreamConnectionPool.ConnectAsync): a send that fits the socket buffer, nearly
         // every request head, is one send(2) without the runtime's asynchronous-operation machinery.
-        var sent = Socket.Send(data.Span, SocketFlags.None, out var error);
+        var edges = Epoll?.WriteEdges ?? 0;
+        var sent = Epoll is null ? Socket.Send(data.Span, SocketFlags.None, out var error) : RocketOwin.Internal.EpollNative.SendNow(Socket.SafeHandle, data.Span, out error);
         if (error == SocketError.Success && sent == data.Length)
         {
             return default;
@@ -261,7 +262,42 @@ internal sealed class UpstreamConnection
             return ValueTask.FromException(new SocketException((int)error));
         }
 
-        return SendRestAsync(data[sent..]);
+        sent = Math.Max(sent, 0);
+        return Epoll is { } ready ? SendRestOnLoopAsync(ready, edges, data[sent..]) : SendRestAsync(data[sent..]);
+    }
+
+    /// <summary>The rest of a send on Rocket's loop: a wait for the write edge that frees buffer space, then send(2) again.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
+    private async ValueTask SendRestOnLoopAsync(RocketOwin.Internal.EpollSocket ready, int edges, ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            BeginWait();
+            try
+            {
+                // The sweep's abort (a shutdown) raises an edge too: the send after it fails.
+                await ready.WaitWritableAsync(edges).ConfigureAwait(false);
+            }
+            finally
+            {
+                EndWait();
+            }
+
+            edges = ready.WriteEdges;
+            var n = RocketOwin.Internal.EpollNative.SendNow(Socket.SafeHandle, data.Span, out var error);
+            if (error == SocketError.Success)
+            {
+                data = data[n..];
+            }
+            else if (ready.IsClosed)
+            {
+                throw new ObjectDisposedException(nameof(UpstreamConnection));
+            }
+            else if (error is not (SocketError.WouldBlock or SocketError.Interrupted))
+            {
+                throw new SocketException((int)error);
+            }
+        }
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]

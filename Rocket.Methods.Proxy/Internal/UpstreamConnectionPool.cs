@@ -222,16 +222,20 @@ internal sealed class UpstreamConnectionPool
     }
 
     /// <summary>A non-blocking connect(2) whose completion Rocket's epoll loop reports; the deadline closes the registration.</summary>
-    private async ValueTask<EpollSocket> ConnectOnLoopAsync(Socket socket, EpollLoop loop, CancellationToken timeout)
+    private static async ValueTask<EpollSocket> ConnectOnLoopAsync(Socket socket, IPEndPoint endPoint, EpollLoop loop, CancellationToken timeout)
     {
-        socket.Blocking = false;
-        try
+        // fcntl and connect(2), not Socket.Blocking and Socket.Connect: those give the socket the runtime's SocketAsyncContext.
+        // Non-blocking for good, as the runtime's engine leaves the sockets it serves (SpliceRelay needs it).
+        EpollNative.SetNonBlocking(socket.SafeHandle, true);
+        var connected = EpollNative.Connect(socket.SafeHandle, endPoint);
+        if (connected == SocketError.Success)
         {
-            socket.Connect(_endPoint);
             return loop.Register(socket);
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+
+        if (connected != SocketError.InProgress)
         {
+            throw new SocketException((int)connected);
         }
 
         // Registered only once the connect is under way: a socket not yet connecting polls as hung up (EPOLLHUP), which the
@@ -257,24 +261,12 @@ internal sealed class UpstreamConnectionPool
     private static void ThrowUnlessConnected(Socket socket, CancellationToken timeout)
     {
         timeout.ThrowIfCancellationRequested();
+
+        // SO_ERROR is an errno (Linux numbering); SocketException takes the portable codes.
         var error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
         if (error != 0)
         {
-            // SO_ERROR is an errno (Linux numbering); SocketException takes the portable codes.
-            throw new SocketException((int)(error switch
-            {
-                111 => SocketError.ConnectionRefused,
-                110 => SocketError.TimedOut,
-                113 => SocketError.HostUnreachable,
-                101 => SocketError.NetworkUnreachable,
-                _ => SocketError.SocketError,
-            }));
-        }
-
-        // Socket.Connected completes the runtime's own record of a non-blocking connect (its remote end point, its state).
-        if (!socket.Connected)
-        {
-            throw new SocketException((int)SocketError.NotConnected);
+            throw new SocketException((int)EpollNative.ConnectError(error));
         }
     }
 
@@ -292,10 +284,10 @@ internal sealed class UpstreamConnectionPool
 
         try
         {
-            if (EpollLoop.Instance is { } loop && _endPoint is IPEndPoint)
+            if (EpollLoop.Instance is { } loop && _endPoint is IPEndPoint target)
             {
                 // A socket the runtime's engine connected stays in its epoll set: every response would wake that thread too.
-                ready = await ConnectOnLoopAsync(socket, loop, timeout.Token).ConfigureAwait(false);
+                ready = await ConnectOnLoopAsync(socket, target, loop, timeout.Token).ConfigureAwait(false);
             }
             else
             {
@@ -315,8 +307,13 @@ internal sealed class UpstreamConnectionPool
             throw;
         }
 
-        // Non-blocking: UpstreamConnection.SendAsync tries a plain send(2) first (asynchronous operations work either way).
-        socket.Blocking = false;
+        // Non-blocking: UpstreamConnection.SendAsync tries a plain send(2) first (asynchronous operations work either way). On
+        // the loop it is already, and its sends and receives are EpollNative's.
+        if (ready is null)
+        {
+            socket.Blocking = false;
+        }
+
         var connection = new UpstreamConnection(socket, this) { Epoll = ready ?? EpollLoop.Instance?.Register(socket) };
         lock (_all)
         {

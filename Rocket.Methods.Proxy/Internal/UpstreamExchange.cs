@@ -411,7 +411,11 @@ internal sealed class UpstreamExchange(ProxyOptions options, RequestWriter write
 
         // NetworkStream takes blocking sockets only (the pool makes them non-blocking for its direct sends).
         connection.Epoll?.Close(); // the tunnel waits on the runtime's engine
-        connection.Socket.Blocking = true;
-        await Tunnel.RunAsync(clientStream, new NetworkStream(connection.Socket, ownsSocket: true), options.BufferSize, stopping).ConfigureAwait(false);
+
+        // A socket connected on Rocket's loop (connect(2)) is not connected in its Socket object's eyes, which NetworkStream
+        // checks: a second Socket over the same descriptor reads its state from the kernel.
+        var upstream = connection.Socket.Connected ? connection.Socket : new Socket(connection.Socket.SafeHandle);
+        upstream.Blocking = true;
+        await Tunnel.RunAsync(clientStream, new NetworkStream(upstream, ownsSocket: true), options.BufferSize, stopping).ConfigureAwait(false);
     }
 }
