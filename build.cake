@@ -17,7 +17,7 @@ var otherEngineFilter = string.Join("|", new[]
     "Wire.DisconnectWatchTests", "Wire.UpgradeAndAbortTests", "Wire.FuzzTests", "Wire.LoopSocketContextTests",
     // the proxy (upstream head waits and connects are the loop's)
     "Proxy.ProxyForwardingTests", "Proxy.ProxyBodyTests", "Proxy.ProxyFailureTests", "Proxy.ProxyUpstreamClientTests",
-    "Proxy.ProxyHardeningTests", "Proxy.ProxyBalancingTests",
+    "Proxy.ProxyHardeningTests", "Proxy.ProxyBalancingTests", "Proxy.ProxySpliceTests",
     // upgraded WebSocket streams on the wire, their lifetime and idle close
     "Owin.WebSocketWireTests", "Owin.WebSocketUpgradeLifetimeTests",
 }.Select(c => "FullyQualifiedName~RocketOwin.Tests." + c + "."));

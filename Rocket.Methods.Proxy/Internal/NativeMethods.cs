@@ -13,6 +13,7 @@ internal static partial class NativeMethods
     public const int OCloexec = 0x80000;
     public const int ONonBlock = 0x800;
     public const int FGetFl = 3;
+    public const int FSetFl = 4;
     public const int FSetPipeSize = 1031;
     public const int FGetPipeSize = 1032;
 

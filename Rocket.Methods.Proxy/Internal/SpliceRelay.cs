@@ -8,13 +8,16 @@ namespace RocketOwin.Methods.Proxy.Internal;
 /// <summary>
 /// Linux: a length-delimited upstream body moves upstream socket -> pipe -> client socket with splice(2), never copied
 /// to user space (nginx has no such path; HAProxy does this). Both sockets are non-blocking (the runtime made them so
-/// for its asynchronous operations), so no splice waits: an empty upstream is waited for with the runtime's zero-byte
-/// receive, and a full client socket by sending a few bytes read back out of the pipe with the ordinary asynchronous
-/// send, which waits as every other response write does (and is timed by the core's MinResponseDataRate / IOTimeout).
+/// for its asynchronous operations; a socket on Rocket's epoll loop, whose descriptor stays blocking, is made so for the
+/// relay and put back after), so no splice waits: an empty upstream is waited for with the loop's next read edge or the
+/// runtime's zero-byte receive, and a full client socket by sending a few bytes read back out of the pipe with the
+/// ordinary asynchronous send, which waits as every other response write does (and is timed by the core's
+/// MinResponseDataRate / IOTimeout).
 /// </summary>
 /// <remarks>
-/// Not used (the copy path runs instead) on TLS, off Linux, for small bodies, when a socket is in blocking mode, or
-/// when the first splice fails before any byte moved. After that, a failure ends the body as the copy path's would.
+/// Not used (the copy path runs instead) on TLS, off Linux, for small bodies, when a socket of the runtime's engine is in
+/// blocking mode, or when the first splice fails before any byte moved. After that, a failure ends the body as the copy
+/// path's would.
 /// </remarks>
 internal static class SpliceRelay
 {
@@ -63,6 +66,8 @@ internal static class SpliceRelay
 
         var upstreamReferenced = false;
         var clientReferenced = false;
+        var upstreamRestore = -1;
+        var clientRestore = -1;
         SplicePipe? pipe = null;
         var inPipe = 0;
         try
@@ -71,7 +76,9 @@ internal static class SpliceRelay
             clientHandle.DangerousAddRef(ref clientReferenced);
             var upstreamFd = (int)upstreamHandle.DangerousGetHandle();
             var clientFd = (int)clientHandle.DangerousGetHandle();
-            if (!IsNonBlocking(upstreamFd) || !IsNonBlocking(clientFd) || (pipe = SplicePipe.Rent()) is null)
+            if (!MakeNonBlocking(upstreamFd, connection.Epoll is not null, ref upstreamRestore)
+                || !MakeNonBlocking(clientFd, client.Epoll is not null, ref clientRestore)
+                || (pipe = SplicePipe.Rent()) is null)
             {
                 return false;
             }
@@ -81,6 +88,7 @@ internal static class SpliceRelay
             {
                 if (length > 0 && inPipe < pipe.Size)
                 {
+                    var edges = connection.Epoll?.Edges ?? 0;
                     var n = NativeMethods.Splice(upstreamFd, 0, pipe.WriteFd, 0, (nuint)Math.Min(length, pipe.Size - inPipe), NativeMethods.SpliceMove | NativeMethods.SpliceNonBlock);
                     if (n > 0)
                     {
@@ -118,6 +126,7 @@ internal static class SpliceRelay
                             throw BodyRelay.Failed(connection, new SocketException(errno));
                         }
 
+                        connection.Epoll?.Drained(edges);
                         if (inPipe == 0)
                         {
                             await WaitReadableAsync(connection).ConfigureAwait(false);
@@ -141,6 +150,9 @@ internal static class SpliceRelay
         }
         finally
         {
+            // Rocket's loop keeps its sockets' descriptors blocking (a worker's receive blocks in the kernel): back as they were.
+            Restore(clientReferenced ? (int)clientHandle.DangerousGetHandle() : -1, clientRestore);
+            Restore(upstreamReferenced ? (int)upstreamHandle.DangerousGetHandle() : -1, upstreamRestore);
             if (pipe is not null)
             {
                 if (inPipe == 0)
@@ -181,10 +193,39 @@ internal static class SpliceRelay
         Interlocked.Increment(ref _spliced);
     }
 
-    private static bool IsNonBlocking(int fd)
+    /// <summary>
+    /// Whether <paramref name="fd"/> is (now) non-blocking, which splice needs on a socket (the kernel reads O_NONBLOCK, not
+    /// SPLICE_F_NONBLOCK, for the socket's side). The runtime's engine made its sockets so; a socket on Rocket's loop
+    /// (<paramref name="onLoop"/>) is made so for the relay, and <paramref name="restore"/> gets the flags to put back.
+    /// </summary>
+    private static bool MakeNonBlocking(int fd, bool onLoop, ref int restore)
     {
         var flags = NativeMethods.Fcntl(fd, NativeMethods.FGetFl, 0);
-        return flags >= 0 && (flags & NativeMethods.ONonBlock) != 0;
+        if (flags < 0)
+        {
+            return false;
+        }
+
+        if ((flags & NativeMethods.ONonBlock) != 0)
+        {
+            return true;
+        }
+
+        if (!onLoop || NativeMethods.Fcntl(fd, NativeMethods.FSetFl, flags | NativeMethods.ONonBlock) != 0)
+        {
+            return false;
+        }
+
+        restore = flags;
+        return true;
+    }
+
+    private static void Restore(int fd, int flags)
+    {
+        if (fd >= 0 && flags >= 0)
+        {
+            _ = NativeMethods.Fcntl(fd, NativeMethods.FSetFl, flags);
+        }
     }
 
     /// <summary>Moves all <paramref name="count"/> bytes from the pipe to the client socket; waits (asynchronously) only while the socket is full.</summary>
@@ -247,12 +288,21 @@ internal static class SpliceRelay
         }
     }
 
-    /// <summary>Waits until the upstream socket has bytes (or closed), with the runtime's zero-byte receive; timed by the pool's sweep.</summary>
+    /// <summary>
+    /// Waits until the upstream socket has bytes (or closed): for the next edge on Rocket's loop, else with the runtime's
+    /// zero-byte receive; timed by the pool's sweep (its abort shuts the socket down, which wakes either).
+    /// </summary>
     private static async ValueTask WaitReadableAsync(UpstreamConnection connection)
     {
         connection.BeginWait();
         try
         {
+            if (connection.Epoll is { } ready)
+            {
+                await ready.WaitAsync().ConfigureAwait(false);
+                return;
+            }
+
             await connection.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
