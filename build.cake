@@ -15,6 +15,8 @@ var otherEngineFilter = string.Join("|", new[]
     "Wire.KeepAliveTests", "Wire.EngineTests", "Wire.RequestBodyTests", "Wire.ResponseFramingTests", "Wire.LimitTests",
     "Wire.ResourceLimitTests", "Wire.DrainTests", "Wire.LifecycleTests", "Wire.AcceptTests", "Wire.NeverBlocksTests",
     "Wire.DisconnectWatchTests", "Wire.UpgradeAndAbortTests", "Wire.FuzzTests", "Wire.LoopSocketContextTests",
+    // the monitor's thread, which runs the loop too: lending, hand-over, retiring; timers beside the loop's edges
+    "Wire.MonitorLoopTests", "Wire.MonitorThreadTests", "Unit.MonitorTimerTests",
     // the proxy (upstream head waits and connects are the loop's)
     "Proxy.ProxyForwardingTests", "Proxy.ProxyBodyTests", "Proxy.ProxyFailureTests", "Proxy.ProxyUpstreamClientTests",
     "Proxy.ProxyHardeningTests", "Proxy.ProxyBalancingTests", "Proxy.ProxySpliceTests",

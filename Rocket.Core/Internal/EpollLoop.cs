@@ -6,7 +6,8 @@ namespace RocketOwin.Internal;
 /// <summary>
 /// Rocket's own readiness loop for plain sockets (Linux x86-64 and arm64, behind the internal switch <c>ROCKET_EPOLL=1</c>, read once
 /// at start-up; default off): one thread in epoll_wait(2) over edge-triggered registrations (read and write) made once per
-/// socket. It serves a plain connection's whole life: the listener's accepts, idle waits (instead of the runtime's
+/// socket. The process's loop (<see cref="Instance"/>) has no thread of its own: <see cref="MonitorThread"/>'s thread runs
+/// it, waiting in its epoll_wait until the next timer is due (the rocket command's main thread, lent to it). It serves a plain connection's whole life: the listener's accepts, idle waits (instead of the runtime's
 /// zero-byte receive, which costs a MSG_PEEK recvfrom each time it is armed), body receives, sends that fill the buffer,
 /// sendfile, upgraded streams' reads; and the proxy's upstream head waits and connects (instead of the runtime's receive,
 /// which first tries and gets EAGAIN), on the same thread, so a proxied request is woken twice on one thread with no
@@ -36,9 +37,21 @@ internal sealed class EpollLoop
     private int _used;
     private uint _generation;
 
-    /// <summary>Starts a loop and its thread (tests make their own; the server uses <see cref="Instance"/>).</summary>
+    // The process's loop (Instance): run by MonitorThread, woken through the eventfd _wake; its registrations, counted so
+    // that thread knows whether the loop still needs it.
+    private const ulong WakeKey = ulong.MaxValue; // slot uint.MaxValue: never a socket's (slots index an array)
+    private readonly bool _monitored;
+    private readonly int _wake = -1;
+    private int _registered;
+
+    /// <summary>Starts a loop on a thread of its own, named <see cref="ThreadName"/> (tests make their own; the server uses <see cref="Instance"/>).</summary>
     /// <exception cref="PlatformNotSupportedException">Not Linux on x86-64 or arm64.</exception>
     public EpollLoop()
+        : this(monitored: false)
+    {
+    }
+
+    private EpollLoop(bool monitored)
     {
         if (!IsSupported)
         {
@@ -51,7 +64,22 @@ internal sealed class EpollLoop
             throw new SocketException(Marshal.GetLastPInvokeError());
         }
 
-        new Thread(Run) { IsBackground = true, Name = ThreadName }.Start();
+        if (!monitored)
+        {
+            new Thread(Run) { IsBackground = true, Name = ThreadName }.Start();
+            return;
+        }
+
+        // The process's loop adds no thread: the monitor's thread waits in its epoll_wait (the timeout is the next timer),
+        // and the eventfd, level-triggered so a signal is never lost between a wait's return and the next, wakes it sooner.
+        _wake = EpollNative.EventFd(0, EpollNative.EventFdCloexec | EpollNative.EventFdNonBlock);
+        if (_wake < 0 || EpollNative.Control(_epoll, EpollNative.CtlAdd, _wake, EpollNative.EpollIn, WakeKey) != 0)
+        {
+            throw new SocketException(Marshal.GetLastPInvokeError());
+        }
+
+        _monitored = true;
+        MonitorThread.Attach(this);
     }
 
     /// <summary>
@@ -77,6 +105,7 @@ internal sealed class EpollLoop
     public EpollSocket Register(Socket socket)
     {
         var registration = new EpollSocket(this, socket);
+        bool first;
         lock (_gate)
         {
             var slot = _free.Count > 0 ? _free.Pop() : _used++;
@@ -87,6 +116,12 @@ internal sealed class EpollLoop
 
             _slots[slot] = registration;
             registration.Key = ((ulong)++_generation << 32) | (uint)slot;
+            first = ++_registered == 1;
+        }
+
+        if (first && _monitored)
+        {
+            MonitorThread.Demand(); // the loop needs a thread from now on
         }
 
         const uint Events = EpollNative.EpollIn | EpollNative.EpollOut | EpollNative.EpollRdHup | EpollNative.EpollEt;
@@ -126,10 +161,11 @@ internal sealed class EpollLoop
     public static void CheckSwitch() => _ = SwitchOn(Environment.GetEnvironmentVariable(SwitchVariable));
 
     private static EpollLoop? CreateShared()
-        => SwitchOn(Environment.GetEnvironmentVariable(SwitchVariable)) && IsSupported ? new EpollLoop() : null;
+        => SwitchOn(Environment.GetEnvironmentVariable(SwitchVariable)) && IsSupported ? new EpollLoop(monitored: true) : null;
 
     private void Release(EpollSocket registration)
     {
+        var last = false;
         lock (_gate)
         {
             var slot = (int)(uint)registration.Key;
@@ -137,7 +173,13 @@ internal sealed class EpollLoop
             {
                 _slots[slot] = null;
                 _free.Push(slot);
+                last = --_registered == 0;
             }
+        }
+
+        if (last && _monitored)
+        {
+            MonitorThread.Demand(); // a dedicated thread with no timer armed either may end
         }
     }
 
@@ -148,36 +190,59 @@ internal sealed class EpollLoop
         return slot < slots.Length && slots[slot] is { } registration && registration.Key == key ? registration : null;
     }
 
-    private unsafe void Run()
+    /// <summary>Whether sockets are registered (the process's loop: MonitorThread keeps a thread for it while they are).</summary>
+    internal bool Serving => Volatile.Read(ref _registered) > 0;
+
+    /// <summary>Wakes the thread waiting in <see cref="Poll"/> (the process's loop only).</summary>
+    internal void Signal() => EpollNative.SignalEventFd(_wake);
+
+    /// <summary>
+    /// One epoll_wait(2) of at most <paramref name="timeout"/> ms (-1: until an edge or <see cref="Signal"/>), then every edge
+    /// it returned delivered (none is left behind: a thread handing the loop over has served its whole batch). False when
+    /// epoll_wait failed for good (logged).
+    /// </summary>
+    internal unsafe bool Poll(int timeout)
     {
         var events = stackalloc byte[BatchSize * EpollNative.EventSize];
-        while (true)
+        var n = EpollNative.Wait(_epoll, events, BatchSize, timeout);
+        if (n < 0)
         {
-            var n = EpollNative.Wait(_epoll, events, BatchSize, -1);
-            if (n < 0)
+            if (Marshal.GetLastPInvokeError() == EpollNative.EINTR)
             {
-                if (Marshal.GetLastPInvokeError() == EpollNative.EINTR)
+                return true;
+            }
+
+            RocketLog.Errors.Error("epoll_wait failed ({0}); Rocket's epoll loop stopped.", Marshal.GetLastPInvokeError());
+            return false;
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            try
+            {
+                var (edge, key) = EpollNative.EventAt(events, i);
+                if (key == WakeKey)
                 {
+                    EpollNative.DrainEventFd(_wake);
                     continue;
                 }
 
-                RocketLog.Errors.Error("epoll_wait failed ({0}); Rocket's epoll loop stopped.", Marshal.GetLastPInvokeError());
-                return;
+                Find(key)?.OnEdge(edge);
             }
-
-            for (var i = 0; i < n; i++)
+            catch (Exception e)
             {
-                try
-                {
-                    var (edge, key) = EpollNative.EventAt(events, i);
-                    Find(key)?.OnEdge(edge);
-                }
-                catch (Exception e)
-                {
-                    // A waiter's continuation failed past its own handling: the loop must go on for every other socket.
-                    RocketLog.Errors.Error(e, "A wake-up on Rocket's epoll loop failed.");
-                }
+                // A waiter's continuation failed past its own handling: the loop must go on for every other socket.
+                RocketLog.Errors.Error(e, "A wake-up on Rocket's epoll loop failed.");
             }
+        }
+
+        return true;
+    }
+
+    private void Run()
+    {
+        while (Poll(-1))
+        {
         }
     }
 }

@@ -8,7 +8,9 @@ namespace RocketOwin.Internal;
 /// the pool's starvation check, the early disconnect ticks, the status page's sampler, a listener's pause) through
 /// <see cref="MonitorTimer"/>s, on a thread that waits for a server anyway (<see cref="RunUntil"/>: the one that called
 /// <c>Rocket.Start(background: false)</c>, as Rocket's <c>start()</c> runs its loop in the caller's thread) or else on a
-/// dedicated "Rocket monitor" thread. One thread runs the loop at a time.
+/// dedicated "Rocket monitor" thread. One thread runs the loop at a time. With Rocket's epoll loop on (<see cref="Attach"/>)
+/// that thread runs it too: it waits in the loop's epoll_wait(2) with the next timer as the timeout, serves the edges, then
+/// runs the timers due, so the loop adds no thread.
 /// </summary>
 /// <remarks>
 /// <see cref="System.Threading.Timer"/> callbacks run on the .NET thread pool: ticking every 25-50 ms, they kept its gate
@@ -17,7 +19,10 @@ namespace RocketOwin.Internal;
 /// timeout and the starvation check. The dedicated thread starts with the first armed timer while no thread has been
 /// lent, and ends when none is left armed (every server stopped) or when a thread is lent; a lent thread that returns
 /// (its server stopped) hands the loop to another lent thread, or to a new dedicated thread while timers are armed (other
-/// servers of the process, the status page's).
+/// servers of the process, the status page's). With the epoll loop, registered sockets keep the thread as armed timers do;
+/// a hand-over loses no edge, as the epoll set keeps every edge that came after the last epoll_wait for the next runner,
+/// and only the runner calls epoll_wait. A timer armed sooner than the wait, a lent thread's arrival or departure, and
+/// <see cref="Wake"/> write the loop's eventfd, which is in the epoll set.
 /// </remarks>
 internal static class MonitorThread
 {
@@ -35,6 +40,12 @@ internal static class MonitorThread
 
     // While the thread waits: the timestamp it waits for (a timer due sooner must wake it); long.MinValue while it runs.
     private static long _wakeAt = long.MinValue;
+
+    // Rocket's epoll loop when it is on (Attach): the runner waits in its epoll_wait, not in Monitor.Wait, and serves its
+    // edges between timers; _polling while it waits there (or is about to), _signalled once its eventfd was written since.
+    private static EpollLoop? _loop;
+    private static bool _polling;
+    private static bool _signalled;
 
     /// <summary>Arms <paramref name="timer"/> (see <see cref="MonitorTimer.Change"/>).</summary>
     public static void Schedule(MonitorTimer timer, TimeSpan dueTime, TimeSpan period)
@@ -62,18 +73,46 @@ internal static class MonitorThread
 
             if (_runner is null)
             {
-                if (_lent > 0)
-                {
-                    Monitor.PulseAll(Gate);
-                }
-                else
-                {
-                    StartThread();
-                }
+                HandOver();
             }
             else if (timer.DueAt < _wakeAt)
             {
-                Monitor.PulseAll(Gate);
+                WakeRunner();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes the thread that runs the timers also run <paramref name="loop"/> (the process's epoll loop): it waits in the
+    /// loop's epoll_wait until the next timer is due, so the loop adds no thread. Called once, when the loop is made.
+    /// </summary>
+    public static void Attach(EpollLoop loop)
+    {
+        lock (Gate)
+        {
+            _loop = loop;
+            Monitor.PulseAll(Gate); // a runner in Monitor.Wait goes to wait in epoll_wait instead
+        }
+    }
+
+    /// <summary>
+    /// The attached loop's sockets came or went (its first registration, its last one gone): gives it a thread if none runs
+    /// the loop, or wakes the one that does (a dedicated thread with nothing left to serve ends).
+    /// </summary>
+    public static void Demand()
+    {
+        lock (Gate)
+        {
+            if (_runner is null)
+            {
+                if (HasWork)
+                {
+                    HandOver();
+                }
+            }
+            else
+            {
+                WakeRunner();
             }
         }
     }
@@ -107,7 +146,7 @@ internal static class MonitorThread
             _lent++;
 
             // The dedicated thread, if running, retires at its next look (it sees a lent thread) and hands over.
-            Monitor.PulseAll(Gate);
+            WakeRunner();
         }
 
         try
@@ -123,19 +162,14 @@ internal static class MonitorThread
                 {
                     _runner = null;
                     _wakeAt = long.MinValue;
+                    _polling = false;
                 }
 
-                // Also when this thread never ran it: the dedicated thread may have retired for it.
-                if (_runner is null && Armed.Count > 0)
+                // Also when this thread never ran it: the dedicated thread may have retired for it. Edges that came since
+                // this thread's last epoll_wait stay queued in the epoll set for the next runner (none is lost).
+                if (_runner is null && HasWork)
                 {
-                    if (_lent > 0)
-                    {
-                        Monitor.PulseAll(Gate);
-                    }
-                    else
-                    {
-                        StartThread();
-                    }
+                    HandOver();
                 }
             }
         }
@@ -146,7 +180,35 @@ internal static class MonitorThread
     {
         lock (Gate)
         {
+            WakeRunner();
+        }
+    }
+
+    // Whether a thread must run the loop: timers armed, or the attached epoll loop's sockets to serve. Under Gate.
+    private static bool HasWork => Armed.Count > 0 || _loop is { Serving: true };
+
+    // Under Gate, with no runner: a lent thread takes the loop, else a new dedicated thread.
+    private static void HandOver()
+    {
+        if (_lent > 0)
+        {
             Monitor.PulseAll(Gate);
+        }
+        else
+        {
+            StartThread();
+        }
+    }
+
+    // Under Gate: wakes the threads in Monitor.Wait, and the runner out of epoll_wait (through the loop's eventfd, once per
+    // wait). The runner itself, calling from a timer or an edge's continuation, is not waiting: it looks again anyway.
+    private static void WakeRunner()
+    {
+        Monitor.PulseAll(Gate);
+        if (_polling && !_signalled && _runner != Thread.CurrentThread)
+        {
+            _signalled = true;
+            _loop!.Signal();
         }
     }
 
@@ -170,8 +232,18 @@ internal static class MonitorThread
     private static void Run(Func<bool>? done)
     {
         var due = new List<MonitorTimer>();
-        while (TakeDue(due, done))
+        while (TakeDue(due, done, out var poll, out var timeout))
         {
+            if (poll is not null)
+            {
+                if (!poll.Poll(timeout))
+                {
+                    Detach(poll);
+                }
+
+                continue;
+            }
+
             foreach (var timer in due)
             {
                 try
@@ -189,21 +261,43 @@ internal static class MonitorThread
         }
     }
 
-    /// <summary>
-    /// Waits until timers are due and moves them to <paramref name="due"/>; false when the thread must leave the loop: a lent
-    /// thread when <paramref name="done"/> is true, the dedicated thread (<paramref name="done"/> null) when none is armed or
-    /// a thread has been lent.
-    /// </summary>
-    private static bool TakeDue(List<MonitorTimer> due, Func<bool>? done)
+    // The loop's epoll_wait failed for good (logged): the timers go on with Monitor.Wait.
+    private static void Detach(EpollLoop loop)
     {
-        var current = Thread.CurrentThread;
         lock (Gate)
         {
+            if (_loop == loop)
+            {
+                _loop = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until timers are due and moves them to <paramref name="due"/>, or, with an epoll loop attached, returns it in
+    /// <paramref name="poll"/> to wait in (<paramref name="timeout"/> ms: until the next timer) and serve; false when the
+    /// thread must leave the loop: a lent thread when <paramref name="done"/> is true, the dedicated thread
+    /// (<paramref name="done"/> null) when it has nothing to run (no timer armed, no socket registered) or a thread has been lent.
+    /// </summary>
+    private static bool TakeDue(List<MonitorTimer> due, Func<bool>? done, out EpollLoop? poll, out int timeout)
+    {
+        var current = Thread.CurrentThread;
+        poll = null;
+        timeout = 0;
+        lock (Gate)
+        {
+            if (_runner == current)
+            {
+                // Back from epoll_wait (or a timer batch): a wake from now on must write the eventfd again.
+                _polling = false;
+                _signalled = false;
+            }
+
             while (true)
             {
                 if (done is null)
                 {
-                    if (Armed.Count == 0 || _lent > 0)
+                    if (!HasWork || _lent > 0)
                     {
                         _runner = null;
                         _wakeAt = long.MinValue;
@@ -261,7 +355,17 @@ internal static class MonitorThread
 
                 _wakeAt = next;
                 var milliseconds = next == long.MaxValue ? double.MaxValue : Math.Ceiling((next - now) * 1000.0 / Stopwatch.Frequency);
-                Monitor.Wait(Gate, milliseconds >= int.MaxValue ? Timeout.Infinite : (int)milliseconds);
+                var wait = milliseconds >= int.MaxValue ? Timeout.Infinite : (int)milliseconds;
+                if (_loop is { } loop)
+                {
+                    // Only the runner waits in the set's epoll_wait: two threads never do at once.
+                    _polling = true;
+                    poll = loop;
+                    timeout = wait;
+                    return true;
+                }
+
+                Monitor.Wait(Gate, wait);
             }
         }
     }

@@ -28,9 +28,19 @@ public sealed class RocketCommandThreadTests
     /// </summary>
     private const string TieredCompilation = ".NET Tiered Com";
 
-    [Test]
-    public void UnderLoadTheRocketCommandRunsNoListenerOrMonitorThreadItsMainThreadRunsTheMonitorAndAtMostEightThreadsBesidesTheWorkers()
+    /// <remarks>
+    /// Both engines (ROCKET_EPOLL): with Rocket's epoll loop the main thread runs the loop too (it waits in the loop's
+    /// epoll_wait until the monitor's next timer), so there is no "Rocket epoll" thread either.
+    /// </remarks>
+    [TestCase("0")]
+    [TestCase("1")]
+    public void UnderLoadTheRocketCommandRunsNoListenerOrMonitorThreadItsMainThreadRunsTheMonitorAndAtMostEightThreadsBesidesTheWorkers(string engine)
     {
+        if (engine == "1" && !EpollLoop.IsSupported)
+        {
+            Assert.Ignore("Rocket's epoll loop needs Linux on x86-64 or arm64.");
+        }
+
         if (!OperatingSystem.IsLinux())
         {
             Assert.Ignore("Thread names are read from /proc.");
@@ -45,7 +55,7 @@ public sealed class RocketCommandThreadTests
             // the server has started waiting on them (where a thread-pool continuation used to slip in).
             var app = typeof(WebSocketEchoStartup).Assembly.Location;
             var arguments = $"--plugins \"{plugins}\" --method owin --bind 127.0.0.1:0 --min-threads {MinThreads} --app \"{app}\" --set startup={typeof(WebSocketEchoStartup).FullName}";
-            using var rocket = RocketProcess.StartOnOneCore(arguments);
+            using var rocket = RocketProcess.StartOnOneCore(arguments, new Dictionary<string, string> { [EpollLoop.SwitchVariable] = engine });
             var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, rocket.WaitForPort());
 
             var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -85,7 +95,8 @@ public sealed class RocketCommandThreadTests
             var names = rocket.ThreadNames();
             var census = string.Join(", ", names);
             var workers = names.Count(n => n.StartsWith(WorkerThreadStates.NamePrefix, StringComparison.Ordinal));
-            Assert.That(names.Where(n => n.StartsWith("Rocket listener", StringComparison.Ordinal) || n == MonitorThread.Name), Is.Empty, census);
+            Assert.That(names.Where(n => n.StartsWith("Rocket listener", StringComparison.Ordinal) || n == MonitorThread.Name || n == EpollLoop.ThreadName), Is.Empty, census);
+            Assert.That(EpollRegistrations.Count(rocket.Id).Loop > 0, Is.EqualTo(engine == "1"), "Rocket's loop serves exactly when switched on; " + census);
             Assert.That(mainSwitchesLater - mainSwitches, Is.GreaterThanOrEqualTo(5), "the main thread woke for the monitor's work over 2 s; " + census);
             Assert.That(workers, Is.GreaterThanOrEqualTo(MinThreads), census);
             // With inline completions the runtime runs a socket engine per processor the process may use: one under taskset

@@ -44,10 +44,10 @@ public sealed partial class RocketProcess : IDisposable
     /// The rocket command on one core when taskset is there, as the benchmarks run it (connections then often send
     /// their request before the server has started waiting on them); otherwise as <see cref="Start"/> does.
     /// </summary>
-    public static RocketProcess StartOnOneCore(string arguments)
+    public static RocketProcess StartOnOneCore(string arguments, IDictionary<string, string>? environment = null)
         => File.Exists("/usr/bin/taskset")
-            ? Start($"-c 0 dotnet \"{RocketDll}\" {arguments}", executable: "/usr/bin/taskset")
-            : Start(arguments);
+            ? Start($"-c 0 dotnet \"{RocketDll}\" {arguments}", executable: "/usr/bin/taskset", environment: environment)
+            : Start(arguments, environment: environment);
 
     /// <summary>
     /// The line the engine itself logs once listening (NLog's console default), for a program that embeds

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.WebSockets;
 using RocketOwin.Tests.Host;
 using RocketOwin.Tests.Plugins;
@@ -13,7 +12,6 @@ namespace RocketOwin.Tests.Owin;
 public sealed class WebSocketEpollLoopTests
 {
     private const int Sockets = 200;
-    private const uint EpollRdHup = 0x2000;
     private static readonly TimeSpan OperationBound = TimeSpan.FromSeconds(15);
 
     /// <summary>
@@ -52,7 +50,7 @@ public sealed class WebSocketEpollLoopTests
 
             // Quiet for a while: every server-side read is now an idle wait.
             await Task.Delay(TimeSpan.FromSeconds(1));
-            var (loop, engine) = CountRegistrations(rocket.Id);
+            var (loop, engine) = EpollRegistrations.Count(rocket.Id);
             Assert.That(loop, Is.GreaterThanOrEqualTo(Sockets), "sockets registered with Rocket's loop");
             Assert.That(engine, Is.LessThan(Sockets / 10), "sockets registered with the runtime's socket engine");
 
@@ -89,50 +87,5 @@ public sealed class WebSocketEpollLoopTests
         using var bound = new CancellationTokenSource(OperationBound);
         var result = await socket.ReceiveAsync(new byte[64].AsMemory(), bound.Token);
         return result.MessageType == WebSocketMessageType.Close ? socket.CloseStatus : null;
-    }
-
-    /// <summary>
-    /// Registrations in the process's epoll instances (/proc/PID/fdinfo): with EPOLLRDHUP (Rocket's loop, which registers
-    /// both sides) and without it (the runtime's engine: EPOLLIN|EPOLLOUT|EPOLLET).
-    /// </summary>
-    private static (int Loop, int Engine) CountRegistrations(int pid)
-    {
-        var (loop, engine) = (0, 0);
-        foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
-        {
-            string? target;
-            string[] lines;
-            try
-            {
-                target = new FileInfo(fd).LinkTarget;
-                if (target != "anon_inode:[eventpoll]")
-                {
-                    continue;
-                }
-
-                lines = File.ReadAllLines($"/proc/{pid}/fdinfo/{Path.GetFileName(fd)}");
-            }
-            catch (IOException)
-            {
-                continue; // closed between the listing and the read
-            }
-
-            // "tfd:       12 events:       19 data: ..." (events in hex)
-            foreach (var line in lines.Where(l => l.StartsWith("tfd:", StringComparison.Ordinal)))
-            {
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                var events = uint.Parse(fields[Array.IndexOf(fields, "events:") + 1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                if ((events & EpollRdHup) != 0)
-                {
-                    loop++;
-                }
-                else
-                {
-                    engine++;
-                }
-            }
-        }
-
-        return (loop, engine);
     }
 }
