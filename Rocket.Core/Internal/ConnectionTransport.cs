@@ -274,7 +274,7 @@ internal sealed partial class ConnectionTransport
         }
         finally
         {
-            _epoll?.Close();
+            _epoll?.CloseWithSocket();
             Tls?.Dispose();
             Socket.Dispose();
             Server.OnConnectionClosed(this);
@@ -610,7 +610,7 @@ internal sealed partial class ConnectionTransport
             // Already gone: closing is all that is left.
         }
 
-        _epoll?.Close();
+        _epoll?.CloseWithSocket();
         Tls?.Dispose();
         Socket.Dispose();
         Server.OnConnectionClosed(this);

@@ -135,10 +135,20 @@ internal sealed class EpollLoop
         return registration;
     }
 
-    /// <summary>Removes the registration; called before its socket closes (a closed descriptor's number may be reused at once).</summary>
-    public void Unregister(EpollSocket registration)
+    /// <summary>
+    /// Removes the registration; called before its socket closes (a closed descriptor's number may be reused at once). With
+    /// <paramref name="socketClosing"/> (the caller closes the socket next) no epoll_ctl(2) DEL: close(2) removes it from the
+    /// epoll set when the last reference to the open file goes (epoll(7)), and any edge reported before that (or after it,
+    /// while a fork's child still holds a copy) carries this registration's key, which Find matches to nothing once the slot
+    /// is released: a slot reused since carries another generation, and a reused descriptor number is never part of a key.
+    /// </summary>
+    public void Unregister(EpollSocket registration, bool socketClosing)
     {
-        _ = EpollNative.Control(_epoll, EpollNative.CtlDel, registration.Fd, 0, 0); // fails harmlessly if already closed
+        if (!socketClosing)
+        {
+            _ = EpollNative.Control(_epoll, EpollNative.CtlDel, registration.Fd, 0, 0); // fails harmlessly if already closed
+        }
+
         Release(registration);
     }
 

@@ -64,6 +64,13 @@ internal static partial class EpollNative
     [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
     public static partial int Accept(SafeSocketHandle socket, nint address, nint addressLength, int flags);
 
+    /// <summary>
+    /// accept4(2) that also returns the peer's address: the new descriptor, or -1 (errno in the last P/Invoke error);
+    /// <paramref name="addressLength"/> is the buffer's size in, the address's length out.
+    /// </summary>
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    public static unsafe partial int Accept(SafeSocketHandle socket, byte* address, ref int addressLength, int flags);
+
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     private static unsafe partial nint Receive(SafeSocketHandle socket, byte* buffer, nint length, int flags);
 

@@ -244,13 +244,12 @@ internal sealed class Listener
                 if (_onLoop is not null)
                 {
                     // The listener is non-blocking already (fcntl); Socket.Blocking would start the runtime's engine.
-                    var fd = EpollNative.Accept(socket.SafeHandle, 0, 0, EpollNative.SockCloexec);
-                    if (fd < 0)
+                    if (AcceptedSocket.Accept(socket, BoundEndPoint!, out _) is not { } accepted)
                     {
                         break;
                     }
 
-                    client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+                    client = accepted;
                 }
                 else
                 {
@@ -354,9 +353,9 @@ internal sealed class Listener
     /// The listener's edge on Rocket's loop (or a retry from the monitor): accepts until EAGAIN, then waits for the next edge.
     /// accept4(2) by P/Invoke, not Socket.Accept: on Linux that one goes through the runtime's SocketAsyncContext, and on a
     /// descriptor the runtime believes blocking it waits on the runtime's engine when the queue is empty (the loop would
-    /// hang, and Stop's own accepts race with it); on a non-blocking one it throws for the EAGAIN ending every batch. The
-    /// price: new Socket(SafeSocketHandle) queries the descriptor (getsockopt x4, getsockname x2, getpeername, fcntl). The
-    /// new descriptor stays blocking (a worker's head receive blocks; the loop's receives and sends use MSG_DONTWAIT).
+    /// hang, and Stop's own accepts race with it); on a non-blocking one it throws for the EAGAIN ending every batch.
+    /// <see cref="AcceptedSocket"/> makes the Socket as Socket.Accept does, without querying the descriptor. The new
+    /// descriptor stays blocking (a worker's head receive blocks; the loop's receives and sends use MSG_DONTWAIT).
     /// </summary>
     private void AcceptOnLoop()
     {
@@ -378,20 +377,25 @@ internal sealed class Listener
             }
 
             var edges = loop.Edges;
-            int fd;
+            Socket? client;
+            int errno;
             try
             {
-                fd = EpollNative.Accept(_socket!.SafeHandle, 0, 0, EpollNative.SockCloexec);
+                client = AcceptedSocket.Accept(_socket!, BoundEndPoint!, out errno);
             }
             catch (ObjectDisposedException)
             {
                 EndAcceptLoop();
                 return;
             }
-
-            if (fd < 0)
+            catch (SocketException e)
             {
-                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                Log.Debug(e, "Could not admit a connection on {0}.", this);
+                continue;
+            }
+
+            if (client is null)
+            {
                 if (errno == EpollNative.EAGAIN)
                 {
                     loop.Drained(edges);
@@ -422,19 +426,6 @@ internal sealed class Listener
             }
 
             _backoff = TimeSpan.Zero;
-            var handle = new SafeSocketHandle(fd, ownsHandle: true);
-            Socket client;
-            try
-            {
-                client = new Socket(handle);
-            }
-            catch (SocketException e)
-            {
-                handle.Dispose(); // the descriptor is ours until a Socket owns it
-                Log.Debug(e, "Could not admit a connection on {0}.", this);
-                continue;
-            }
-
             try
             {
                 Admit(client);

@@ -332,7 +332,7 @@ internal sealed class UpstreamConnection
     {
         try
         {
-            Epoll?.Close();
+            Epoll?.CloseWithSocket();
             Socket.Dispose();
         }
         catch (ObjectDisposedException)
