@@ -56,6 +56,28 @@ public class AcceptedSocketTests
     }
 
     [Test]
+    public void AListenerInheritedAsANonBlockingDescriptorStillGivesBlockingConnections()
+    {
+        // Live reload: the next process gets the listener's descriptor as this one left it (O_NONBLOCK, by fcntl) and wraps it
+        // with new Socket(SafeSocketHandle); the accepted socket must stay blocking (a worker's head receive blocks), with no
+        // runtime engine context made for it.
+        using var original = Listen(IPAddress.Loopback);
+        Assert.That(EpollNative.SetNonBlocking(original.SafeHandle, true), Is.True);
+        using var inherited = new Socket(new SafeSocketHandle(original.SafeHandle.DangerousGetHandle(), ownsHandle: false));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(inherited.LocalEndPoint!);
+
+        using var accepted = AcceptedSocket.Accept(inherited, inherited.LocalEndPoint!, out var errno)!;
+
+        Assert.That(accepted, Is.Not.Null, $"accept4 failed: errno {errno}");
+        Assert.That(accepted.Blocking, Is.True);
+        Assert.That(accepted.RemoteEndPoint, Is.EqualTo(client.LocalEndPoint));
+        accepted.ReceiveTimeout = 10_000;
+        client.Send("ping"u8);
+        Assert.That(accepted.Receive(new byte[16]), Is.EqualTo(4));
+    }
+
+    [Test]
     public void AnEmptyListenQueueOnANonBlockingListenerIsEagainAndNoSocket()
     {
         using var listener = Listen(IPAddress.Loopback);
