@@ -152,7 +152,7 @@ public class AcceptTests
     {
         var answers = new List<(int, EndPoint, string, string)>();
         var failures = new List<Exception>();
-        var threads = Enumerable.Range(0, parallel).Select(first => new Thread(() =>
+        void Run(int first)
         {
             try
             {
@@ -173,7 +173,9 @@ public class AcceptTests
                     failures.Add(e);
                 }
             }
-        }) { IsBackground = true }).ToList();
+        }
+
+        var threads = Enumerable.Range(0, parallel).Select(first => new Thread(() => Run(first)) { IsBackground = true }).ToList();
         threads.ForEach(t => t.Start());
         Assert.That(threads.TrueForAll(t => t.Join(TimeSpan.FromSeconds(60))), Is.True, "the burst did not end");
         Assert.That(failures, Is.Empty);
