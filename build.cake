@@ -7,7 +7,7 @@ var artifacts = root.Combine("artifacts");
 var testResults = artifacts.Combine("test-results");
 
 // The engine the second test pass runs with: the one that is not the default (Rocket.Core/README.md, Threads).
-var otherEngine = "1";
+var otherEngine = "0";
 var otherEngineFilter = string.Join("|", new[]
 {
     // keep-alive, pipelining, bodies, framing; head/idle timeouts and slow or never-reading clients; Stop and drain; accepts,

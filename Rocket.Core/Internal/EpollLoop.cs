@@ -4,9 +4,9 @@ using System.Runtime.InteropServices;
 namespace RocketOwin.Internal;
 
 /// <summary>
-/// Rocket's own readiness loop for plain sockets (Linux x86-64 and arm64, behind the internal switch <c>ROCKET_EPOLL=1</c>, read once
-/// at start-up; default off): one thread in epoll_wait(2) over edge-triggered registrations (read and write) made once per
-/// socket. The process's loop (<see cref="Instance"/>) has no thread of its own: <see cref="MonitorThread"/>'s thread runs
+/// Rocket's own readiness loop for plain sockets (Linux x86-64 and arm64, where it is the default; <c>ROCKET_EPOLL=0</c>, read
+/// once at start-up, gives every socket to the runtime's engine instead): one thread in epoll_wait(2) over edge-triggered
+/// registrations (read and write) made once per socket. The process's loop (<see cref="Instance"/>) has no thread of its own: <see cref="MonitorThread"/>'s thread runs
 /// it, waiting in its epoll_wait until the next timer is due (the rocket command's main thread, lent to it). It serves a plain connection's whole life: the listener's accepts, idle waits (instead of the runtime's
 /// zero-byte receive, which costs a MSG_PEEK recvfrom each time it is armed), body receives, sends that fill the buffer,
 /// sendfile, upgraded streams' reads; and the proxy's upstream head waits and connects (instead of the runtime's receive,
@@ -25,7 +25,7 @@ internal sealed class EpollLoop
     /// Whether a process that leaves <see cref="SwitchVariable"/> unset gets the loop (where <see cref="IsSupported"/>): the
     /// one place the default lives (Rocket.Core/README.md, Threads, says which it is).
     /// </summary>
-    public static readonly bool OnByDefault = false;
+    public static readonly bool OnByDefault = true;
 
     private const int BatchSize = 256;
     private static readonly Lazy<EpollLoop?> Shared = new(CreateShared);
