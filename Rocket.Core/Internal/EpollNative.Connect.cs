@@ -7,11 +7,6 @@ namespace RocketOwin.Internal;
 /// <summary>connect(2) for a socket whose completion Rocket's loop reports (the proxy's upstream connections).</summary>
 internal static partial class EpollNative
 {
-    private const int EINPROGRESS = 115;
-    private const int ECONNREFUSED = 111;
-    private const int ENETUNREACH = 101;
-    private const int EHOSTUNREACH = 113;
-
     [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
     private static unsafe partial int Connect(SafeSocketHandle socket, byte* address, int length);
 
@@ -34,24 +29,12 @@ internal static partial class EpollNative
                     return SocketError.Success;
                 }
 
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno != EINTR)
+                var error = Error();
+                if (error != SocketError.Interrupted)
                 {
-                    return ConnectError(errno);
+                    return error;
                 }
             }
         }
     }
-
-    /// <summary>A connect's errno (from connect(2) or SO_ERROR, Linux numbering) as the portable code SocketException takes.</summary>
-    public static SocketError ConnectError(int errno) => errno switch
-    {
-        0 => SocketError.Success,
-        EINPROGRESS => SocketError.InProgress,
-        ECONNREFUSED => SocketError.ConnectionRefused,
-        ETIMEDOUT => SocketError.TimedOut,
-        EHOSTUNREACH => SocketError.HostUnreachable,
-        ENETUNREACH => SocketError.NetworkUnreachable,
-        _ => SocketError.SocketError,
-    };
 }

@@ -36,11 +36,15 @@ internal static partial class EpollNative
     public const int EMFILE = 24;
     public const int EPIPE = 32;
     public const int ENOTSOCK = 88;
+    public const int ENETUNREACH = 101;
     public const int ECONNABORTED = 103;
     public const int ECONNRESET = 104;
     public const int ENOBUFS = 105;
     public const int ENOTCONN = 107;
     public const int ETIMEDOUT = 110;
+    public const int ECONNREFUSED = 111;
+    public const int EHOSTUNREACH = 113;
+    public const int EINPROGRESS = 115;
 
     /// <summary>
     /// The size of struct epoll_event on this process's architecture: packed on x86-64 (12 bytes, <see cref="Event"/>),
@@ -186,11 +190,17 @@ internal static partial class EpollNative
         }
     }
 
-    private static SocketError Error()
+    private static SocketError Error() => ToSocketError(Marshal.GetLastPInvokeError());
+
+    /// <summary>
+    /// An errno (Linux numbering: a failed call's, or a connect's SO_ERROR) as the portable code SocketException takes, as
+    /// the runtime maps them for its own calls; 0 is Success.
+    /// </summary>
+    public static SocketError ToSocketError(int errno)
     {
-        // errno (Linux numbering) to the portable codes SocketException takes, as the runtime maps them for its own calls.
-        return Marshal.GetLastPInvokeError() switch
+        return errno switch
         {
+            0 => SocketError.Success,
             EAGAIN => SocketError.WouldBlock,
             EINTR => SocketError.Interrupted,
             EBADF => SocketError.OperationAborted, // closed under us
@@ -198,6 +208,10 @@ internal static partial class EpollNative
             ECONNRESET => SocketError.ConnectionReset,
             ENOTCONN => SocketError.NotConnected,
             ETIMEDOUT => SocketError.TimedOut,
+            EINPROGRESS => SocketError.InProgress,
+            ECONNREFUSED => SocketError.ConnectionRefused,
+            EHOSTUNREACH => SocketError.HostUnreachable,
+            ENETUNREACH => SocketError.NetworkUnreachable,
             ENOBUFS or ENOMEM => SocketError.NoBufferSpaceAvailable,
             _ => SocketError.SocketError,
         };

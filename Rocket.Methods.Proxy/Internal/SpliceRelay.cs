@@ -66,6 +66,8 @@ internal static class SpliceRelay
 
         var upstreamReferenced = false;
         var clientReferenced = false;
+        var upstreamFd = -1;
+        var clientFd = -1;
         var upstreamRestore = -1;
         var clientRestore = -1;
         SplicePipe? pipe = null;
@@ -74,8 +76,8 @@ internal static class SpliceRelay
         {
             upstreamHandle.DangerousAddRef(ref upstreamReferenced);
             clientHandle.DangerousAddRef(ref clientReferenced);
-            var upstreamFd = (int)upstreamHandle.DangerousGetHandle();
-            var clientFd = (int)clientHandle.DangerousGetHandle();
+            upstreamFd = (int)upstreamHandle.DangerousGetHandle();
+            clientFd = (int)clientHandle.DangerousGetHandle();
             if (!MakeNonBlocking(upstreamFd, connection.Epoll is not null, ref upstreamRestore)
                 || !MakeNonBlocking(clientFd, client.Epoll is not null, ref clientRestore)
                 || (pipe = SplicePipe.Rent()) is null)
@@ -151,8 +153,8 @@ internal static class SpliceRelay
         finally
         {
             // Rocket's loop keeps its sockets' descriptors blocking (a worker's receive blocks in the kernel): back as they were.
-            Restore(clientReferenced ? (int)clientHandle.DangerousGetHandle() : -1, clientRestore);
-            Restore(upstreamReferenced ? (int)upstreamHandle.DangerousGetHandle() : -1, upstreamRestore);
+            Restore(clientFd, clientRestore);
+            Restore(upstreamFd, upstreamRestore);
             if (pipe is not null)
             {
                 if (inPipe == 0)
@@ -222,7 +224,7 @@ internal static class SpliceRelay
 
     private static void Restore(int fd, int flags)
     {
-        if (fd >= 0 && flags >= 0)
+        if (flags >= 0)
         {
             _ = NativeMethods.Fcntl(fd, NativeMethods.FSetFl, flags);
         }

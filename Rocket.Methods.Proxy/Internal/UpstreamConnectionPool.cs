@@ -266,7 +266,7 @@ internal sealed class UpstreamConnectionPool
         var error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
         if (error != 0)
         {
-            throw new SocketException((int)EpollNative.ConnectError(error));
+            throw new SocketException((int)EpollNative.ToSocketError(error));
         }
     }
 
