@@ -171,18 +171,7 @@ public class ProxyForwardingTests
     [Test]
     public void UpgradeRequestsAreTunnelledBothWaysAfterThe101()
     {
-        var echo = new LambdaWorker(async c =>
-        {
-            c.Response.Headers.Set("Upgrade", c.Request.Headers.GetCombined("Upgrade") ?? "none");
-            c.Response.Headers.Set("Connection", "Upgrade");
-            var stream = await c.UpgradeAsync();
-            var buffer = new byte[64];
-            int n;
-            while ((n = await stream.ReadAsync(buffer)) > 0)
-            {
-                await stream.WriteAsync(buffer.AsMemory(0, n));
-            }
-        });
+        var echo = new LambdaWorker(c => Apps.EchoUpgradeAsync(c, c.Request.Headers.GetCombined("Upgrade") ?? "none"));
         using var upstream = new TestServer(echo);
         using var proxy = ProxyServer.Start(upstream.Url());
         using var client = proxy.Connect();

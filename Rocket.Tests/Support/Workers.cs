@@ -42,6 +42,20 @@ public static class Apps
         return ValueTask.CompletedTask;
     });
 
+    /// <summary>Answers 101 with <c>Upgrade: <paramref name="protocol"/></c>, then echoes the upgraded stream's bytes until the client ends it.</summary>
+    public static async ValueTask EchoUpgradeAsync(RequestContext c, string protocol)
+    {
+        c.Response.Headers.Set("Upgrade", protocol);
+        c.Response.Headers.Set("Connection", "Upgrade");
+        var stream = await c.UpgradeAsync();
+        var buffer = new byte[64];
+        int n;
+        while ((n = await stream.ReadAsync(buffer)) > 0)
+        {
+            await stream.WriteAsync(buffer.AsMemory(0, n));
+        }
+    }
+
     public static LambdaWorker Target() => new(c =>
     {
         c.Response.Write(Encoding.UTF8.GetBytes($"{c.Request.Method} {c.Request.Path} {c.Request.QueryString}"));

@@ -30,16 +30,7 @@ public sealed class LoopSocketContextTests
         {
             if (c.Request.Target == "/upgrade")
             {
-                c.Response.Headers.Set("Upgrade", "echo");
-                c.Response.Headers.Set("Connection", "Upgrade");
-                var stream = await c.UpgradeAsync();
-                var buffer = new byte[64];
-                int n;
-                while ((n = await stream.ReadAsync(buffer)) > 0)
-                {
-                    await stream.WriteAsync(buffer.AsMemory(0, n));
-                }
-
+                await Apps.EchoUpgradeAsync(c, "echo");
                 return;
             }
 

@@ -8,18 +8,7 @@ public class UpgradeAndAbortTests
     [Test]
     public void UpgradedConnectionCarriesRawBytesBothWaysIncludingBytesSentWithTheHead()
     {
-        var echo = new LambdaWorker(async c =>
-        {
-            c.Response.Headers.Set("Upgrade", "echo");
-            c.Response.Headers.Set("Connection", "Upgrade");
-            var stream = await c.UpgradeAsync();
-            var buffer = new byte[64];
-            int n;
-            while ((n = await stream.ReadAsync(buffer)) > 0)
-            {
-                await stream.WriteAsync(buffer.AsMemory(0, n));
-            }
-        });
+        var echo = new LambdaWorker(c => Apps.EchoUpgradeAsync(c, "echo"));
         using var server = new TestServer(echo);
         using var client = server.Connect();
         client.Send("GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly");
